@@ -1,0 +1,71 @@
+"""A launched campaign, its phases, and every unit's deliverables with their deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.enums import GroupRole
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    template_key: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    root_unit_id: int = Field(foreign_key="unit.id", index=True)
+    start_on: date
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Phase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str = Field(max_length=64)
+    title: str = Field(max_length=100)
+    seq: int
+    starts_on: date
+    ends_on: date
+
+
+class DeliverableBase(SQLModel):
+    kind: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    due_on: date
+    submitted_on: date | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class Deliverable(DeliverableBase, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class LeadingGroupMember(SQLModel, table=True):
+    """A member of a unit's campaign leading group (领导小组)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "role", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: GroupRole
+    name: str = Field(max_length=100)

@@ -1,0 +1,50 @@
+"""Small pydantic models that cross Prefect flow and task boundaries (ids, names, counts)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from models.enums import Level
+from qinglian.rules.status import ReportingRate
+
+
+class UnitRef(BaseModel):
+    unit_id: int
+    code: str
+    name: str
+    level: Level
+
+
+class PhaseContext(BaseModel):
+    campaign_id: int
+    campaign_title: str
+    phase_id: int
+    phase_key: str
+    phase_title: str
+    root: UnitRef
+
+
+class UnitRunInput(BaseModel):
+    """What a unit's flow run needs; names are here so the run is named before it starts."""
+
+    campaign_id: int
+    phase_id: int
+    phase_key: str
+    phase_title: str
+    unit: UnitRef
+    as_of: date
+
+
+class UnitOutcome(BaseModel):
+    """A unit's result handed to its parent: its own rate, its subtree's, and by level."""
+
+    unit: UnitRef
+    own: ReportingRate
+    subtree: ReportingRate
+    by_level: dict[Level, ReportingRate] = Field(default_factory=dict)
+    units: int = 1
+    lagging: list[str] = Field(
+        default_factory=list, description="names of units with missing reports (capped)"
+    )

@@ -1,0 +1,523 @@
+"""The `qinglian` command: what campaign administrators type. Rich output, bilingual errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+from sqlmodel import select
+
+from models import Campaign, Level, Unit
+from qinglian import db
+from qinglian.campaign_templates import all_templates, get_template
+from qinglian.campaigns import (
+    get_campaign,
+    get_phase,
+    launch_campaign,
+    record_delivery,
+    record_leading_group,
+)
+from qinglian.clock import today_in_china
+from qinglian.errors import ImportRejected, QinglianError
+from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
+from qinglian.reporting import percent
+from qinglian.rules.status import ReportingRate
+from qinglian.settings import get_settings
+from qinglian.tabular import ImportReport, parse_date
+from qinglian.units import get_unit_by_code, subtree
+
+app = typer.Typer(
+    help="清廉 qinglian — 卫生系统专项活动编排 / health-system integrity campaigns on Prefect",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+units_app = typer.Typer(help="单位 / org units", no_args_is_help=True)
+cadres_app = typer.Typer(help="适用对象干部 / in-scope cadres", no_args_is_help=True)
+templates_app = typer.Typer(help="活动模板 / campaign templates", no_args_is_help=True)
+campaign_app = typer.Typer(help="专项活动 / campaigns", no_args_is_help=True)
+phase_app = typer.Typer(help="阶段 / phases", no_args_is_help=True)
+deliver_app = typer.Typer(help="登记上报事项 / record deliverables", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(units_app, name="units")
+app.add_typer(cadres_app, name="cadres")
+app.add_typer(templates_app, name="templates")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(phase_app, name="phase")
+app.add_typer(deliver_app, name="deliver")
+
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Expected failures print one bilingual line and exit 1; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ImportRejected as exc:
+            err.print(f"[red]错误 / error:[/] {exc.zh} / {exc.en}", highlight=False)
+            for row in exc.errors[:50]:
+                err.print(f"  {row}", highlight=False, markup=False)
+            if len(exc.errors) > 50:
+                err.print(f"  … 另有 {len(exc.errors) - 50} 行 / {len(exc.errors) - 50} more rows")
+            raise typer.Exit(1) from None
+        except QinglianError as exc:
+            err.print(f"[red]错误 / error:[/] {exc.zh} / {exc.en}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        value = parse_date(text)
+    except ValueError as exc:
+        raise QinglianError(f"{what}「{text}」无法识别：{exc}", f"{what} {text!r}: {exc}") from exc
+    if value is None:
+        raise QinglianError(f"{what}不能为空", f"{what} must not be empty")
+    return value
+
+
+def _campaign_id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise QinglianError(
+            f"专项活动编号应为数字，而不是「{text}」", f"a campaign id is a number, not {text!r}"
+        )
+    return int(text)
+
+
+def _schema() -> None:
+    db.ensure_schema()
+
+
+# --- db ----------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """应用数据库迁移 / apply the Alembic migrations."""
+    head = db.upgrade()
+    console.print(f"数据库已是最新版本 / database at revision [bold]{head}[/]")
+
+
+# --- units and cadres ----------------------------------------------------------------------
+
+
+def _print_report(report: ImportReport) -> None:
+    console.print(
+        f"{report.file} [{report.sheet}]: 新增 {report.created}，更新 {report.updated}，"
+        f"未变 {report.unchanged}，拒绝 {len(report.rejected)} / created {report.created}, "
+        f"updated {report.updated}, unchanged {report.unchanged}, rejected {len(report.rejected)}",
+        highlight=False,
+    )
+    if report.rejected_file:
+        for row in report.rejected[:20]:
+            err.print(f"  {row}", highlight=False, markup=False)
+        console.print(
+            f"被拒绝的行已写入 / rejected rows written to {report.rejected_file}", highlight=False
+        )
+
+
+SkipInvalid = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="导入有效行，无效行写入 *.rejected.csv / import the valid rows, quarantine the rest",
+    ),
+]
+
+
+@units_app.command("import")
+@friendly
+def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入单位（XLSX/CSV）/ import units."""
+    from qinglian.importers.units import import_units
+
+    _schema()
+    with db.session_scope() as session:
+        report = import_units(session=session, path=file, skip_invalid=skip_invalid)
+    _print_report(report)
+
+
+@cadres_app.command("import")
+@friendly
+def cadres_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入适用对象干部（XLSX/CSV）/ import in-scope cadres."""
+    from qinglian.importers.cadres import import_cadres
+
+    _schema()
+    with db.session_scope() as session:
+        report = import_cadres(session=session, path=file, skip_invalid=skip_invalid)
+    _print_report(report)
+
+
+@units_app.command("tree")
+@friendly
+def units_tree(
+    code: Annotated[str | None, typer.Argument(help="从此单位开始 / start here")] = None,
+    depth: Annotated[int | None, typer.Option(help="最多显示几层 / levels to show")] = None,
+) -> None:
+    """显示单位树 / print the org tree."""
+    _schema()
+    with db.session_scope() as session:
+        if code:
+            roots = [get_unit_by_code(session=session, code=code)]
+        else:
+            roots = list(session.exec(select(Unit).where(Unit.parent_id == None)))  # noqa: E711
+        if not roots:
+            console.print("还没有单位，请先导入 / no units yet: run `qinglian units import FILE`")
+            return
+        for root in roots:
+            units = subtree(session=session, unit=root)
+            console.print(_unit_tree(root, units, depth))
+
+
+def _unit_tree(root: Unit, units: Any, depth: int | None) -> Tree:
+    branches: dict[int | None, Tree] = {}
+    tree = Tree(_unit_label(root))
+    branches[root.id] = tree
+    for unit in units:
+        if unit.id == root.id or unit.parent_id not in branches:
+            continue
+        if depth is not None and unit.depth - root.depth > depth:
+            continue
+        branches[unit.id] = branches[unit.parent_id].add(_unit_label(unit))
+    return tree
+
+
+def _unit_label(unit: Unit) -> str:
+    alias = f"（{'、'.join(unit.aliases)}）" if unit.aliases else ""
+    return f"[bold]{unit.name}[/]{alias} [dim]{unit.code} · {unit.level.label}[/]"
+
+
+# --- templates ----------------------------------------------------------------------------
+
+
+@templates_app.command("list")
+@friendly
+def templates_list() -> None:
+    """列出活动模板 / list campaign templates."""
+    table = Table("key", "名称 title", "起止 window", "阶段 phases")
+    for template in all_templates().values():
+        table.add_row(
+            template.key,
+            template.title,
+            f"{template.start} – {template.end}",
+            " → ".join(phase.title for phase in template.phases),
+        )
+    console.print(table)
+
+
+@templates_app.command("show")
+@friendly
+def templates_show(key: str) -> None:
+    """显示模板的阶段和上报事项 / show a template's phases and deliverables."""
+    template = get_template(key)
+    console.print(f"[bold]{template.title}[/]  ({template.key})")
+    console.print(f"依据 basis: {template.basis}  来源 source: {template.source}")
+    console.print(f"每级提前 {template.cascade_working_days} 个工作日 / working days per level")
+    for phase in template.phases:
+        table = Table(
+            "事项 key",
+            "名称 title",
+            "截止 due",
+            "适用层级 levels",
+            title=f"{phase.title} ({phase.key}) {phase.starts} – {phase.ends}",
+        )
+        for item in phase.deliverables:
+            due = item.due.isoformat()
+            if item.after:
+                due += f"（或 {item.after.deliverable} 后 {item.after.days} 天）"
+            table.add_row(item.key, item.title, due, "、".join(lv.label for lv in item.levels))
+        console.print(table)
+
+
+# --- campaigns ----------------------------------------------------------------------------
+
+
+@campaign_app.command("launch")
+@friendly
+def campaign_launch(
+    template: Annotated[str, typer.Option(help="模板 template key, e.g. coi-2012")],
+    root: Annotated[str, typer.Option(help="牵头单位编码 root unit code")],
+    start: Annotated[str | None, typer.Option(help="开始日期 start date")] = None,
+) -> None:
+    """发起专项活动 / launch a campaign over a unit's subtree."""
+    start_on = _date(start, "开始日期 start")
+    _schema()
+    with db.session_scope() as session:
+        campaign, created = launch_campaign(
+            session=session, template_key=template, root_code=root, start_on=start_on
+        )
+    if created:
+        err.print(f"已发起 / launched: {campaign.title}（{campaign.start_on} 起）", highlight=False)
+    else:
+        err.print("该活动已发起，未重复创建 / already launched, nothing created")
+    console.print(campaign.id)
+
+
+@campaign_app.command("list")
+@friendly
+def campaign_list() -> None:
+    """列出专项活动 / list campaigns."""
+    _schema()
+    table = Table("id", "模板 template", "名称 title", "牵头单位 root", "开始 start")
+    with db.session_scope() as session:
+        for campaign in session.exec(select(Campaign).order_by(Campaign.id)):
+            root = session.get(Unit, campaign.root_unit_id)
+            table.add_row(
+                str(campaign.id),
+                campaign.template_key,
+                campaign.title,
+                root.name if root else "",
+                str(campaign.start_on),
+            )
+    console.print(table)
+
+
+@phase_app.command("run")
+@friendly
+def phase_run(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    phase: Annotated[str, typer.Argument(help="阶段 phase key, e.g. mobilize")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期计算 as-of date")] = None,
+) -> None:
+    """以 Prefect 流程运行一个阶段 / run a phase as a Prefect flow."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        get_phase(
+            session=session,
+            campaign=get_campaign(session=session, campaign_id=campaign_id),
+            key=phase,
+        )
+    outcome = run_phase_flow(campaign_id, phase, day)
+    rate = outcome.subtree
+    console.print(
+        f"{phase} 完成 / done: {outcome.units} 个单位 units，上报率 rate {percent(rate.rate)}"
+        f"（应报 {rate.expected}，按时 {rate.on_time}，逾期 {rate.late}，缺报 {rate.missing}，"
+        f"未到期 {rate.pending}）",
+        highlight=False,
+    )
+
+
+def run_phase_flow(campaign_id: int, phase: str, as_of: date) -> Any:
+    """Start the phase flow (imported late: Prefect's import is slow and most commands skip it)."""
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    from flows.phase import PhaseRunInput, run_phase
+
+    return run_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=as_of))
+
+
+# --- deliverables -------------------------------------------------------------------------
+
+
+@deliver_app.command("record")
+@friendly
+def deliver_record(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    item: Annotated[str, typer.Argument(help="事项 deliverable key, e.g. mobilization_meeting")],
+    on: Annotated[str, typer.Option("--on", help="完成/提交日期 date done or submitted")],
+    note: Annotated[str, typer.Option(help="说明 note")] = "",
+) -> None:
+    """登记某单位完成一项上报事项 / record that a unit delivered an item."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(on, "日期 date")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        row = record_delivery(
+            session=session,
+            campaign_id=campaign_id,
+            unit_code=unit,
+            kind=item,
+            submitted_on=day,
+            note=note,
+        )
+    console.print(f"已登记 / recorded: {unit} · {row.title} · {day}（截止 due {row.due_on}）")
+
+
+@deliver_app.command("leading-group")
+@friendly
+def deliver_leading_group(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    on: Annotated[str, typer.Option("--on", help="成立日期 date set up")],
+    office: Annotated[str, typer.Option(help="办公室设在 where the office sits")],
+    leader: Annotated[list[str], typer.Option("--leader", help="组长 (repeat)")],
+    deputy: Annotated[list[str] | None, typer.Option("--deputy", help="副组长 (repeat)")] = None,
+    member: Annotated[list[str] | None, typer.Option("--member", help="成员 (repeat)")] = None,
+) -> None:
+    """登记领导小组和办公室 / record the leading group and its office."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(on, "日期 date")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        record_leading_group(
+            session=session,
+            campaign_id=campaign_id,
+            unit_code=unit,
+            submitted_on=day,
+            office=office,
+            leaders=leader,
+            deputies=deputy,
+            members=member,
+        )
+    console.print(f"已登记领导小组 / leading group recorded: {unit} · {day}")
+
+
+@deliver_app.command("import")
+@friendly
+def deliver_import(
+    file: Path,
+    campaign: Annotated[str, typer.Option(help="专项活动编号 campaign id")],
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """从 XLSX/CSV 批量登记上报事项 / record deliverables from a file."""
+    from qinglian.importers.deliveries import import_deliveries
+
+    campaign_id = _campaign_id(campaign)
+    _schema()
+    with db.session_scope() as session:
+        report = import_deliveries(
+            session=session, campaign_id=campaign_id, path=file, skip_invalid=skip_invalid
+        )
+    _print_report(report)
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+@app.command("status")
+@friendly
+def status(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str | None, typer.Option(help="单位编码 unit code")] = None,
+    phase: Annotated[str | None, typer.Option(help="阶段 phase key (default: all)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="稳定的 JSON 输出 / stable JSON")] = False,
+) -> None:
+    """上报进度及逐级汇总 / reporting progress rolled up the tree."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        record = get_campaign(session=session, campaign_id=campaign_id)
+        progress = campaign_progress(
+            session=session,
+            campaign_id=campaign_id,
+            as_of=day,
+            unit_code=unit,
+            phase_key=phase,
+        )
+        own = unit_deliverables(
+            session=session,
+            campaign_id=campaign_id,
+            unit_id=progress.unit_id,
+            phase_id=get_phase(session=session, campaign=record, key=phase).id if phase else None,
+            as_of=day,
+        )
+    if as_json:
+        payload = {
+            "schema": "qinglian.status/1",
+            "campaign": {"id": record.id, "template": record.template_key, "title": record.title},
+            "phase": phase,
+            "as_of": day.isoformat(),
+            "unit": progress.as_json(),
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"[bold]{record.title}[/]  专项活动 {record.id}  截至 {day}"
+        + (f"  阶段 {phase}" if phase else ""),
+        highlight=False,
+    )
+    console.print(_progress_table(progress))
+    if own:
+        table = Table(
+            "事项 item",
+            "截止 due",
+            "提交 submitted",
+            "状态 status",
+            title=f"{progress.name} 本级事项 / own deliverables",
+        )
+        for view in own:
+            table.add_row(
+                view.title, str(view.due_on), str(view.submitted_on or ""), view.status.label
+            )
+        console.print(table)
+
+
+def _progress_table(progress: UnitProgress) -> Table:
+    table = Table(
+        "单位 unit",
+        "层级",
+        "本级完成率 own",
+        "应报 expected",
+        "已报 received",
+        "按时 on time",
+        "逾期 late",
+        "缺报 missing",
+        "未到期 pending",
+        "上报率 rate",
+        title="上报率（本单位及各下级单位，含其所属） / reporting rate of the subtree",
+    )
+
+    def row(node: UnitProgress, name: str) -> None:
+        rate: ReportingRate = node.subtree
+        table.add_row(
+            name,
+            node.level.label,
+            percent(node.own.rate),
+            str(rate.expected),
+            str(rate.received),
+            str(rate.on_time),
+            str(rate.late),
+            str(rate.missing),
+            str(rate.pending),
+            percent(rate.rate),
+        )
+
+    row(progress, f"[bold]{progress.name}[/]")
+    for child in progress.children:
+        row(child, f"  {child.name}")
+    return table
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+@app.command("demo")
+@friendly
+def demo() -> None:
+    """运行 2012 年防止利益冲突专项活动演示 / run the 2012 campaign demo end to end."""
+    from qinglian.demo import run_demo
+
+    run_demo(console)
+
+
+def main() -> None:
+    app()
+
+
+_ = (Level, get_settings)

@@ -1,0 +1,88 @@
+"""Turning roll-ups into what people read: artifact tables and Markdown, in Chinese."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from models import Level
+from models.progress import PhaseContext, UnitOutcome
+from qinglian.progress import DeliverableView
+from qinglian.rules.status import ReportingRate
+
+
+def artifact_key(campaign_id: int, phase_key: str, suffix: int | str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    raw = f"campaign-{campaign_id}-{phase_key}-{suffix}".lower()
+    return re.sub(r"[^a-z0-9-]+", "-", raw)
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def rate_columns(rate: ReportingRate) -> dict[str, object]:
+    return {
+        "应报": rate.expected,
+        "已报": rate.received,
+        "按时": rate.on_time,
+        "逾期提交": rate.late,
+        "缺报": rate.missing,
+        "未到期": rate.pending,
+        "上报率": percent(rate.rate),
+        "按时率": percent(rate.on_time_rate),
+    }
+
+
+def unit_table_rows(
+    own: list[DeliverableView], children: list[UnitOutcome]
+) -> list[dict[str, object]]:
+    if children:
+        return [
+            {
+                "单位": child.unit.name,
+                "层级": child.unit.level.label,
+                "本级完成率": percent(child.own.rate),
+                **rate_columns(child.subtree),
+            }
+            for child in children
+        ]
+    return [
+        {
+            "事项": view.title,
+            "截止日期": view.due_on.isoformat(),
+            "提交日期": view.submitted_on.isoformat() if view.submitted_on else "",
+            "状态": view.status.label,
+        }
+        for view in own
+    ]
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def phase_summary_markdown(context: PhaseContext, outcome: UnitOutcome, as_of: date) -> str:
+    total = outcome.subtree
+    by_level = [
+        [level.label, *rate_columns(outcome.by_level[level]).values()]
+        for level in Level
+        if level in outcome.by_level
+    ]
+    header = ["层级", *rate_columns(total).keys()]
+    parts = [
+        f"# {context.phase_title} · {context.root.name}",
+        f"**{context.campaign_title}**　截至 {as_of.isoformat()}",
+        f"- 参加单位：{outcome.units} 个",
+        f"- 应报事项 {total.expected} 项，已报 {total.received} 项"
+        f"（按时 {total.on_time}，逾期提交 {total.late}），缺报 {total.missing} 项，"
+        f"未到期 {total.pending} 项",
+        f"- 上报率 **{percent(total.rate)}**，按时率 {percent(total.on_time_rate)}",
+        "## 分层级上报情况",
+        _table(header, by_level),
+    ]
+    if outcome.lagging:
+        parts += ["## 有缺报事项的单位", "、".join(outcome.lagging)]
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,50 @@
+"""Shared fixtures: a database session per test (SQLite in memory, and PostgreSQL when set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+import models  # noqa: F401  (registers the tables)
+
+PG_URL = os.environ.get("QINGLIAN_TEST_PG_URL")
+_PG_SKIP = "QINGLIAN_TEST_PG_URL is not set: PostgreSQL variant skipped"
+
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(not PG_URL, reason=_PG_SKIP),
+    ),
+]
+
+
+def _engine(kind: str) -> Engine:
+    if kind == "sqlite":
+        return create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    assert PG_URL
+    return create_engine(PG_URL)
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    engine = _engine(request.param)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
