@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on the metadata)
-from sqlmodel import SQLModel
+from alembic import context
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -10,13 +10,18 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+# Before anything imports Prefect: its console shows warnings only (the full logs still go to
+# the Prefect API and UI), and an offline campaign network has no use for Prefect's telemetry.
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 from sqlmodel import select
 
-from models import Campaign, Level, Unit
+from models import Campaign, Unit
 from qinglian import db
 from qinglian.campaign_templates import all_templates, get_template
 from qinglian.campaigns import (
@@ -27,11 +32,14 @@ from qinglian.campaigns import (
     record_leading_group,
 )
 from qinglian.clock import today_in_china
+from qinglian.demo import run_demo
 from qinglian.errors import ImportRejected, QinglianError
+from qinglian.importers.cadres import import_cadres
+from qinglian.importers.deliveries import import_deliveries
+from qinglian.importers.units import import_units
 from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
 from qinglian.reporting import percent
 from qinglian.rules.status import ReportingRate
-from qinglian.settings import get_settings
 from qinglian.tabular import ImportReport, parse_date
 from qinglian.units import get_unit_by_code, subtree
 
@@ -70,7 +78,7 @@ def friendly(func: F) -> F:
         except ImportRejected as exc:
             err.print(f"[red]错误 / error:[/] {exc.zh} / {exc.en}", highlight=False)
             for row in exc.errors[:50]:
-                err.print(f"  {row}", highlight=False, markup=False)
+                err.print(f"  {row}", highlight=False, markup=False, soft_wrap=True)
             if len(exc.errors) > 50:
                 err.print(f"  … 另有 {len(exc.errors) - 50} 行 / {len(exc.errors) - 50} more rows")
             raise typer.Exit(1) from None
@@ -128,7 +136,7 @@ def _print_report(report: ImportReport) -> None:
     )
     if report.rejected_file:
         for row in report.rejected[:20]:
-            err.print(f"  {row}", highlight=False, markup=False)
+            err.print(f"  {row}", highlight=False, markup=False, soft_wrap=True)
         console.print(
             f"被拒绝的行已写入 / rejected rows written to {report.rejected_file}", highlight=False
         )
@@ -147,8 +155,6 @@ SkipInvalid = Annotated[
 @friendly
 def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
     """导入单位（XLSX/CSV）/ import units."""
-    from qinglian.importers.units import import_units
-
     _schema()
     with db.session_scope() as session:
         report = import_units(session=session, path=file, skip_invalid=skip_invalid)
@@ -159,8 +165,6 @@ def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
 @friendly
 def cadres_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
     """导入适用对象干部（XLSX/CSV）/ import in-scope cadres."""
-    from qinglian.importers.cadres import import_cadres
-
     _schema()
     with db.session_scope() as session:
         report = import_cadres(session=session, path=file, skip_invalid=skip_invalid)
@@ -319,9 +323,8 @@ def phase_run(
 
 
 def run_phase_flow(campaign_id: int, phase: str, as_of: date) -> Any:
-    """Start the phase flow (imported late: Prefect's import is slow and most commands skip it)."""
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    """Start the phase flow."""
+    # Imported here on purpose: Prefect takes ~2 s to import and most commands never need it.
     from flows.phase import PhaseRunInput, run_phase
 
     return run_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=as_of))
@@ -394,8 +397,6 @@ def deliver_import(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """从 XLSX/CSV 批量登记上报事项 / record deliverables from a file."""
-    from qinglian.importers.deliveries import import_deliveries
-
     campaign_id = _campaign_id(campaign)
     _schema()
     with db.session_scope() as session:
@@ -511,13 +512,9 @@ def _progress_table(progress: UnitProgress) -> Table:
 @friendly
 def demo() -> None:
     """运行 2012 年防止利益冲突专项活动演示 / run the 2012 campaign demo end to end."""
-    from qinglian.demo import run_demo
-
     run_demo(console)
 
 
 def main() -> None:
     app()
 
-
-_ = (Level, get_settings)

@@ -18,10 +18,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session, col, select
 
+from models import Deliverable, Unit
 from qinglian import db
-from qinglian.campaign_templates import get_template
-from qinglian.campaigns import launch_campaign
+from qinglian.campaigns import get_campaign, get_phase, launch_campaign
 from qinglian.importers.cadres import import_cadres
 from qinglian.importers.deliveries import import_deliveries
 from qinglian.importers.units import import_units
@@ -193,43 +194,65 @@ def write_csv(rows: list[dict[str, object]], path: Path) -> None:
         writer.writerows(rows)
 
 
-def demo_deliveries(units: list[DemoUnit], rng: random.Random) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class DueItem:
+    unit_code: str
+    kind: str
+    title: str
+    due_on: date
+
+
+def due_items(session: Session, campaign_id: int, phase_key: str) -> list[DueItem]:
+    """Every unit's deliverables of a phase with the deadline the cascade gave it."""
+    phase = get_phase(
+        session=session,
+        campaign=get_campaign(session=session, campaign_id=campaign_id),
+        key=phase_key,
+    )
+    rows = session.exec(
+        select(Unit.code, Deliverable.kind, Deliverable.title, Deliverable.due_on)
+        .join(Unit, col(Unit.id) == Deliverable.unit_id)
+        .where(Deliverable.phase_id == phase.id)
+        .order_by(Unit.code, Deliverable.due_on, Deliverable.id)
+    ).all()
+    return [DueItem(*row) for row in rows]
+
+
+def demo_deliveries(
+    items: list[DueItem], start_on: date, rng: random.Random
+) -> list[dict[str, object]]:
     """Most units on time, some late, some never: the mobilisation phase as it really went."""
-    template = get_template(TEMPLATE).phase("mobilize")
+    behaviour: dict[str, float] = {}
+    meetings: dict[str, date] = {}
     rows: list[dict[str, object]] = []
-    for unit in units:
-        behaviour = rng.random()  # a unit is diligent, sluggish or absent across the phase
-        meeting_on: date | None = None
-        for item in template.deliverables:
-            if unit.level not in [level.value for level in item.levels]:
-                continue
-            if behaviour > 0.93 and rng.random() < 0.8:
-                continue  # never submitted: shows as missing
-            if item.after and meeting_on:
-                on = meeting_on + timedelta(days=rng.randint(2, 9))
-            else:
-                # Deadlines cascade: lower levels are due earlier, so diligent units submit
-                # well ahead; sluggish ones a few days after the ministry's own date.
-                slack = rng.randint(-12, -6) if behaviour < 0.8 else rng.randint(-3, 6)
-                on = item.due + timedelta(days=slack)
-            if item.key == "mobilization_meeting":
-                meeting_on = on
-            row: dict[str, object] = {"单位编码": unit.code, "事项": item.title, "完成日期": on}
-            if item.key == "leading_group":
-                row.update(_leading_group(unit, rng))
-            rows.append(row)
+    for item in items:
+        # A unit is diligent, sluggish or absent across the whole phase.
+        mood = behaviour.setdefault(item.unit_code, rng.random())
+        if mood > 0.93 and rng.random() < 0.8:
+            continue  # never submitted: shows as missing
+        if item.kind == "mobilization_report" and item.unit_code in meetings:
+            on = meetings[item.unit_code] + timedelta(days=rng.randint(2, 9))
+        else:
+            slack = rng.randint(-5, 0) if mood < 0.8 else rng.randint(1, 6)
+            on = max(start_on, item.due_on + timedelta(days=slack))
+        if item.kind == "mobilization_meeting":
+            meetings[item.unit_code] = on
+        row: dict[str, object] = {"单位编码": item.unit_code, "事项": item.title, "完成日期": on}
+        if item.kind == "leading_group":
+            row.update(_leading_group(item.unit_code, rng))
+        rows.append(row)
     return rows
 
 
-def _leading_group(unit: DemoUnit, rng: random.Random) -> dict[str, object]:
-    if unit.code == "JS-LYG-FB":  # as published in seed 002 (连妇保〔2012〕88号)
+def _leading_group(unit_code: str, rng: random.Random) -> dict[str, object]:
+    if unit_code == "JS-LYG-FB":  # as published in seed 002 (连妇保〔2012〕88号)
         return {
             "组长": "施庆喜、邵亚玲",
             "副组长": "程学亮、顾扬、王泰康",
             "成员": "潘菁、许成、彭润民、丁贤、卢云",
             "办公室": "院监察室",
         }
-    office = "监察室" if unit.kind != "health_admin" else "纪检监察室"
+    office = "纪检监察室" if unit_code.count("-") < 2 else "监察室"
     return {
         "组长": _name(rng),
         "副组长": "、".join(_name(rng) for _ in range(2)),
@@ -264,13 +287,15 @@ def run_demo(console: Console) -> None:
     }
     write_units_xlsx(units, files["units"])
     write_csv(demo_cadres(units, rng), files["cadres"])
-    write_deliveries_xlsx(demo_deliveries(units, rng), files["deliveries"])
 
     db.ensure_schema(settings)
     with db.session_scope(settings) as session:
         unit_report = import_units(session=session, path=files["units"])
         cadre_report = import_cadres(session=session, path=files["cadres"])
         campaign, _ = launch_campaign(session=session, template_key=TEMPLATE, root_code=ROOT)
+        assert campaign.id is not None
+        items = due_items(session, campaign.id, "mobilize")
+        write_deliveries_xlsx(demo_deliveries(items, campaign.start_on, rng), files["deliveries"])
         delivery_report = import_deliveries(
             session=session, campaign_id=campaign.id, path=files["deliveries"]
         )
