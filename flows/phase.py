@@ -72,3 +72,9 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
         outcome = unit_flow(root)
     publish_phase_summary(context, outcome, as_of)
     return outcome
+
+
+def start_phase(params: PhaseRunInput) -> UnitOutcome:
+    """Run a phase from the CLI or the demo, its run tagged with its campaign and phase."""
+    with tags(f"campaign:{params.campaign_id}", f"phase:{params.phase}"):
+        return run_phase(params)

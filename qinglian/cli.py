@@ -325,9 +325,9 @@ def phase_run(
 def run_phase_flow(campaign_id: int, phase: str, as_of: date) -> Any:
     """Start the phase flow."""
     # Imported here on purpose: Prefect takes ~2 s to import and most commands never need it.
-    from flows.phase import PhaseRunInput, run_phase
+    from flows.phase import PhaseRunInput, start_phase
 
-    return run_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=as_of))
+    return start_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=as_of))
 
 
 # --- deliverables -------------------------------------------------------------------------

@@ -273,7 +273,7 @@ def write_deliveries_xlsx(rows: list[dict[str, object]], path: Path) -> None:
 
 
 def run_demo(console: Console) -> None:
-    from flows.phase import PhaseRunInput, run_phase  # Prefect is slow to import; only here
+    from flows.phase import PhaseRunInput, start_phase  # Prefect is slow to import; only here
 
     settings = get_settings()
     rng = random.Random(SEED)
@@ -311,7 +311,7 @@ def run_demo(console: Console) -> None:
         console.print(
             f"\n[bold]动员部署 mobilize[/] — as of {as_of}（Prefect 流程运行中 / running）"
         )
-        outcome = run_phase(PhaseRunInput(campaign_id=campaign.id, phase="mobilize", as_of=as_of))
+        outcome = start_phase(PhaseRunInput(campaign_id=campaign.id, phase="mobilize", as_of=as_of))
         console.print(
             f"  {outcome.units} 个单位，上报率 {percent(outcome.subtree.rate)}，"
             f"按时率 {percent(outcome.subtree.on_time_rate)}，缺报 {outcome.subtree.missing} 项",
