@@ -10,8 +10,8 @@ $(BIN)/python:
 	$(shell command -v $(PYTHON) || command -v python3) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' > $(VENV)/install.log 2>&1 \
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]' > $(VENV)/install.log 2>&1 \
 		|| (tail -n 40 $(VENV)/install.log; exit 1)
 	$(BIN)/python -c "import qinglian, prefect, sqlmodel, openpyxl, chinese_calendar"
 	touch $(STAMP)

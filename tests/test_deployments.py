@@ -1,0 +1,23 @@
+"""prefect.yaml declares deployments whose entrypoints and parameters are real."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_deployment_points_at_a_flow_and_validates_its_parameters() -> None:
+    config = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    assert config["deployments"]
+    for deployment in config["deployments"]:
+        assert deployment["enforce_parameter_schema"] is True
+        module_path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
+        flow = getattr(module, name)
+        flow.validate_parameters(deployment.get("parameters", {}))
+        schema = flow.parameters.model_dump()
+        assert schema["required"] == ["params"], "one pydantic model the UI renders as a form"
