@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from models.progress import UnitOutcome, UnitRunInput
 from qinglian.clock import today_in_china
 from qinglian.rules.rollup import roll_up
+from tasks.find import examine_unit_forms
 from tasks.progress import (
     assess_unit,
     load_phase,
@@ -30,11 +31,12 @@ class PhaseRunInput(BaseModel):
 
 @flow(name="unit", flow_run_name="{params.phase_title} · {params.unit.name}")
 def unit_flow(params: UnitRunInput) -> UnitOutcome:
-    """One unit: its own deliverables, then each child unit's flow, rolled up."""
+    """One unit: its own work for the phase, then each child unit's flow, rolled up."""
+    forms = examine_unit_forms(params) if "declarations" in params.activities else None
     assessment = assess_unit(params.campaign_id, params.phase_id, params.unit.unit_id, params.as_of)
     children = [_run_child(params, child, assessment.province) for child in assessment.children]
-    outcome = roll_up(params.unit, assessment.own, children)
-    publish_unit_table(params, assessment, children)
+    outcome = roll_up(params.unit, assessment.own, children, forms)
+    publish_unit_table(params, assessment, children, forms)
     return outcome
 
 
@@ -65,6 +67,7 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
         phase_id=context.phase_id,
         phase_key=context.phase_key,
         phase_title=context.phase_title,
+        activities=context.activities,
         unit=context.root,
         as_of=as_of,
     )

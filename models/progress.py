@@ -23,6 +23,7 @@ class PhaseContext(BaseModel):
     phase_id: int
     phase_key: str
     phase_title: str
+    activities: list[str] = Field(default_factory=list)
     root: UnitRef
 
 
@@ -33,8 +34,18 @@ class UnitRunInput(BaseModel):
     phase_id: int
     phase_key: str
     phase_title: str
+    activities: list[str] = Field(default_factory=list)
     unit: UnitRef
     as_of: date
+
+
+class UnitForms(BaseModel):
+    """A unit's own declarations on ``as_of`` and the problems found in them."""
+
+    rate: ReportingRate
+    missing: list[str] = Field(default_factory=list, description="工号 姓名 of overdue forms")
+    findings: dict[str, int] = Field(default_factory=dict, description="by category")
+    new_findings: int = 0
 
 
 class UnitOutcome(BaseModel):
@@ -45,6 +56,10 @@ class UnitOutcome(BaseModel):
     subtree: ReportingRate
     by_level: dict[Level, ReportingRate] = Field(default_factory=dict)
     units: int = 1
+    forms_own: ReportingRate | None = None
+    forms: ReportingRate | None = Field(default=None, description="declarations of the subtree")
+    findings: dict[str, int] = Field(default_factory=dict, description="subtree, by category")
+    new_findings: int = 0
     lagging: list[str] = Field(
         default_factory=list, description="names of units with missing reports (capped)"
     )

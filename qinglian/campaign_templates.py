@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -15,6 +16,9 @@ from qinglian.errors import NotFoundError, QinglianError
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 NON_DEPARTMENT_LEVELS = [level for level in Level if level is not Level.department]
+
+
+Activity = Literal["declarations", "rules_review"]
 
 
 class RelativeDue(BaseModel):
@@ -45,6 +49,10 @@ class PhaseTemplate(BaseModel):
     starts: date
     ends: date
     deliverables: list[DeliverableTemplate] = Field(default_factory=list)
+    activities: list[Activity] = Field(
+        default_factory=list,
+        description="what the phase's unit flows do besides tracking deliverables",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PhaseTemplate:

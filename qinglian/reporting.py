@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from models import Level
-from models.progress import PhaseContext, UnitOutcome
+from models import FindingCategory, Level
+from models.progress import PhaseContext, UnitForms, UnitOutcome
 from qinglian.progress import DeliverableView
 from qinglian.rules.status import ReportingRate
 
@@ -44,6 +44,7 @@ def unit_table_rows(
                 "层级": child.unit.level.label,
                 "本级完成率": percent(child.own.rate),
                 **rate_columns(child.subtree),
+                **_forms_columns(child),
             }
             for child in children
         ]
@@ -56,6 +57,39 @@ def unit_table_rows(
         }
         for view in own
     ]
+
+
+def _forms_columns(outcome: UnitOutcome) -> dict[str, object]:
+    if outcome.forms is None:
+        return {}
+    return {
+        "报告表应报": outcome.forms.expected,
+        "报告表已报": outcome.forms.received,
+        "报告表缺报": outcome.forms.missing,
+        "报告表上报率": percent(outcome.forms.rate),
+        "问题线索": sum(outcome.findings.values()),
+    }
+
+
+def unit_forms_markdown(unit_name: str, forms: UnitForms, as_of: date) -> str:
+    """The unit's own declarations: counts, who is overdue, and what was found (counts only)."""
+    rate = forms.rate
+    parts = [
+        f"# {unit_name} 报告表收集情况",
+        f"截至 {as_of.isoformat()}：应报 {rate.expected} 份，已报 {rate.received} 份"
+        f"（按时 {rate.on_time}，逾期 {rate.late}），缺报 {rate.missing} 份，未到期 {rate.pending} 份。",
+    ]
+    if forms.missing:
+        parts += ["## 逾期未报人员（仅供本单位专项活动办公室催报）", "、".join(forms.missing)]
+    if forms.findings:
+        parts += [
+            "## 自查发现的问题线索",
+            _table(
+                ["类别", "条数"],
+                [[FindingCategory(k).label, n] for k, n in sorted(forms.findings.items())],
+            ),
+        ]
+    return "\n\n".join(parts) + "\n"
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -83,6 +117,23 @@ def phase_summary_markdown(context: PhaseContext, outcome: UnitOutcome, as_of: d
         "## 分层级上报情况",
         _table(header, by_level),
     ]
+    if outcome.forms is not None:
+        forms = outcome.forms
+        parts += [
+            "## 《报告表》收集情况",
+            f"- 应报 {forms.expected} 份，已报 {forms.received} 份（按时 {forms.on_time}，"
+            f"逾期 {forms.late}），缺报 {forms.missing} 份，未到期 {forms.pending} 份；"
+            f"上报率 **{percent(forms.rate)}**",
+        ]
+    if outcome.findings:
+        parts += [
+            "## 问题线索（按类别）",
+            f"本次运行新发现 {outcome.new_findings} 条。",
+            _table(
+                ["类别", "条数"],
+                [[FindingCategory(k).label, n] for k, n in sorted(outcome.findings.items())],
+            ),
+        ]
     if outcome.lagging:
         parts += ["## 有缺报事项的单位", "、".join(outcome.lagging)]
     return "\n\n".join(parts) + "\n"

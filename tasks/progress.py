@@ -15,12 +15,18 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from models import Unit
-from models.progress import PhaseContext, UnitOutcome, UnitRef, UnitRunInput
+from models.progress import PhaseContext, UnitForms, UnitOutcome, UnitRef, UnitRunInput
+from qinglian.campaign_templates import get_template
 from qinglian.campaigns import get_campaign, get_phase
 from qinglian.db import session_scope
 from qinglian.errors import QinglianError
 from qinglian.progress import DeliverableView, unit_deliverables
-from qinglian.reporting import artifact_key, phase_summary_markdown, unit_table_rows
+from qinglian.reporting import (
+    artifact_key,
+    phase_summary_markdown,
+    unit_forms_markdown,
+    unit_table_rows,
+)
 from qinglian.rules.status import ReportingRate
 from qinglian.units import province_of
 
@@ -53,6 +59,7 @@ def load_phase(campaign_id: int, phase_key: str) -> PhaseContext:
             phase_id=phase.id,
             phase_key=phase.key,
             phase_title=phase.title,
+            activities=list(get_template(campaign.template_key).phase(phase.key).activities),
             root=_ref(root),
         )
 
@@ -89,7 +96,10 @@ def assess_unit(campaign_id: int, phase_id: int, unit_id: int, as_of: date) -> U
 
 
 def publish_unit_table(
-    params: UnitRunInput, assessment: UnitAssessment, children: list[UnitOutcome]
+    params: UnitRunInput,
+    assessment: UnitAssessment,
+    children: list[UnitOutcome],
+    forms: UnitForms | None = None,
 ) -> None:
     """A table artifact: the children's completeness, or a leaf unit's own deliverables."""
     what = "下级单位完成情况" if children else "本级事项"
@@ -98,6 +108,13 @@ def publish_unit_table(
         table=unit_table_rows(assessment.deliverables, children),
         description=f"{params.phase_title} · {params.unit.name}：{what}",
     )
+    if forms is not None:
+        # The unit's own office sees who has not filed; levels above see only counts.
+        create_markdown_artifact(
+            key=artifact_key(params.campaign_id, params.phase_key, f"{params.unit.unit_id}-forms"),
+            markdown=unit_forms_markdown(params.unit.name, forms, params.as_of),
+            description=f"{params.phase_title} · {params.unit.name}：报告表收集情况（本单位）",
+        )
 
 
 def phase_run_name(campaign_id: int, phase_key: str) -> str:

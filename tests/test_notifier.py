@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -20,8 +21,8 @@ from qinglian.settings import Settings
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, object]] = []
-    status = 200
+    received: ClassVar[list[dict[str, object]]] = []
+    status: ClassVar[int] = 200
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-from models.progress import UnitOutcome, UnitRef
+from models.progress import UnitForms, UnitOutcome, UnitRef
 from qinglian.rules.status import ReportingRate
 
 LAGGING_CAP = 50
 
 
-def roll_up(unit: UnitRef, own: ReportingRate, children: Sequence[UnitOutcome]) -> UnitOutcome:
-    """The unit's outcome: own + every child's subtree, merged per level, laggards named."""
+def roll_up(
+    unit: UnitRef,
+    own: ReportingRate,
+    children: Sequence[UnitOutcome],
+    forms: UnitForms | None = None,
+) -> UnitOutcome:
+    """The unit's outcome: own + every child's subtree, merged per level, laggards named.
+
+    ``forms`` (the find phase) adds the unit's declarations and findings to the roll-up.
+    """
     by_level: dict = {unit.level: own}
     for child in children:
         for level, rate in child.by_level.items():
             by_level[level] = by_level.get(level, ReportingRate()) + rate
-    lagging = [unit.name] if own.missing else []
+    lagging = [unit.name] if own.missing or (forms and forms.rate.missing) else []
     for child in children:
         lagging.extend(child.lagging)
     return UnitOutcome(
@@ -26,4 +35,22 @@ def roll_up(unit: UnitRef, own: ReportingRate, children: Sequence[UnitOutcome]) 
         by_level=by_level,
         units=1 + sum(child.units for child in children),
         lagging=lagging[:LAGGING_CAP],
+        **_forms_roll_up(forms, children),
     )
+
+
+def _forms_roll_up(forms: UnitForms | None, children: Sequence[UnitOutcome]) -> dict:
+    rated = [child.forms for child in children if child.forms is not None]
+    if forms is None and not rated:
+        return {}
+    own = forms.rate if forms else ReportingRate()
+    findings: Counter[str] = Counter(forms.findings if forms else {})
+    for child in children:
+        findings.update(child.findings)
+    return {
+        "forms_own": forms.rate if forms else None,
+        "forms": own + ReportingRate.total(rated),
+        "findings": dict(findings),
+        "new_findings": (forms.new_findings if forms else 0)
+        + sum(child.new_findings for child in children),
+    }

@@ -8,6 +8,7 @@ from models import DeliverableStatus as S
 from models import Level
 from models.progress import UnitOutcome, UnitRef
 from qinglian.rules.rollup import roll_up
+from qinglian.rules.scope import files_declaration, three_years_before
 from qinglian.rules.status import ReportingRate, deliverable_status
 
 DUE = date(2012, 7, 31)
@@ -70,3 +71,21 @@ def test_lagging_units_are_capped() -> None:
     parent: UnitOutcome = roll_up(_ref(999, Level.institution), ReportingRate(), leaves)
     assert len(parent.lagging) == 50
     assert parent.subtree.missing == 80
+
+
+@pytest.mark.parametrize(
+    ("left_on", "files"),
+    [
+        (None, True),
+        (date(2012, 1, 1), True),
+        (date(2009, 7, 16), True),  # exactly three years before the campaign start
+        (date(2009, 7, 15), False),
+        (date(2005, 3, 1), False),
+    ],
+)
+def test_who_files_a_declaration(left_on: date | None, files: bool) -> None:
+    assert files_declaration(left_on, date(2012, 7, 16)) is files
+
+
+def test_three_years_before_a_leap_day() -> None:
+    assert three_years_before(date(2012, 2, 29)) == date(2009, 2, 28)
