@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import insert
@@ -10,9 +11,12 @@ from sqlmodel import Session, select
 from models import Campaign, Deliverable, GroupRole, LeadingGroupMember, Phase, Unit
 from models.campaign import utcnow
 from qinglian.campaign_templates import CampaignTemplate, get_template
+from qinglian.clock import today_in_china
 from qinglian.errors import NotFoundError, QinglianError
 from qinglian.rules.deadlines import cascade_deadline, relative_deadline, root_deadline
 from qinglian.units import get_unit_by_code, subtree
+
+LEADING_GROUP = "leading_group"
 
 
 def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
@@ -130,9 +134,27 @@ def record_delivery(
     kind: str,
     submitted_on: date,
     note: str = "",
-    detail: dict[str, object] | None = None,
+    today: date | None = None,
 ) -> Deliverable:
     """Mark a unit's deliverable as submitted on a date; dependent deadlines follow it."""
+    if kind == LEADING_GROUP:
+        raise QinglianError(
+            "领导小组须写明组长和办公室，请用 `qinglian deliver leading-group`",
+            "a leading group needs its leaders and office: use `qinglian deliver leading-group`",
+        )
+    return _record(session, campaign_id, unit_code, kind, submitted_on, note, None, today)
+
+
+def _record(
+    session: Session,
+    campaign_id: int,
+    unit_code: str,
+    kind: str,
+    submitted_on: date,
+    note: str,
+    detail: dict[str, object] | None,
+    today: date | None,
+) -> Deliverable:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
     deliverable = _deliverable(session, campaign, unit, kind)
@@ -140,6 +162,10 @@ def record_delivery(
         raise QinglianError(
             f"提交日期 {submitted_on} 早于专项活动开始日期 {campaign.start_on}",
             f"submission date {submitted_on} is before the campaign start {campaign.start_on}",
+        )
+    if submitted_on > (today or today_in_china()):
+        raise QinglianError(
+            f"提交日期 {submitted_on} 晚于今天", f"submission date {submitted_on} is in the future"
         )
     deliverable.submitted_on = submitted_on
     deliverable.note = note or deliverable.note
@@ -162,9 +188,11 @@ def record_leading_group(
     leaders: list[str],
     deputies: list[str] | None = None,
     members: list[str] | None = None,
+    today: date | None = None,
 ) -> Deliverable:
     """Record the leading group (组长/副组长/成员) and its office; replaces an earlier one."""
-    leaders = [name.strip() for name in leaders if name.strip()]
+    get_campaign(session=session, campaign_id=campaign_id)
+    leaders = _names(leaders)
     if not leaders:
         raise QinglianError("领导小组至少要有一名组长", "a leading group needs at least one leader")
     if not office.strip():
@@ -175,8 +203,8 @@ def record_leading_group(
     unit = get_unit_by_code(session=session, code=unit_code)
     by_role = {
         GroupRole.leader: leaders,
-        GroupRole.deputy: deputies or [],
-        GroupRole.member: members or [],
+        GroupRole.deputy: _names(deputies or []),
+        GroupRole.member: _names(members or []),
     }
     old = session.exec(
         select(LeadingGroupMember).where(
@@ -187,18 +215,18 @@ def record_leading_group(
         session.delete(row)
     session.flush()
     for role, names in by_role.items():
-        for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        for name in names:
             session.add(
                 LeadingGroupMember(campaign_id=campaign_id, unit_id=unit.id, role=role, name=name)
             )
-    return record_delivery(
-        session=session,
-        campaign_id=campaign_id,
-        unit_code=unit_code,
-        kind="leading_group",
-        submitted_on=submitted_on,
-        detail={"office": office.strip(), **{r.value: len(n) for r, n in by_role.items()}},
-    )
+    detail = {"office": office.strip(), **{r.value: len(n) for r, n in by_role.items()}}
+    return _record(session, campaign_id, unit_code, LEADING_GROUP, submitted_on, "", detail, today)
+
+
+def _names(names: list[str]) -> list[str]:
+    """Names as offices type them: 「顾  扬」 is 顾扬; blanks and repeats dropped."""
+    cleaned = (re.sub(r"\s+", "", name) for name in names)
+    return list(dict.fromkeys(name for name in cleaned if name))
 
 
 def _deliverable(session: Session, campaign: Campaign, unit: Unit, kind: str) -> Deliverable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 from sqlmodel import select
 
@@ -34,13 +36,21 @@ from qinglian.campaigns import (
 from qinglian.clock import today_in_china
 from qinglian.demo import run_demo
 from qinglian.errors import ImportRejected, QinglianError
+from qinglian.findings import list_findings
+from qinglian.form_progress import cadre_forms, missing_cadres
 from qinglian.importers.cadres import import_cadres
 from qinglian.importers.deliveries import import_deliveries
+from qinglian.importers.rules_review import import_rules_review
 from qinglian.importers.units import import_units
 from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
 from qinglian.reporting import percent
 from qinglian.rules.status import ReportingRate
-from qinglian.tabular import ImportReport, parse_date
+from qinglian.rules_review import (
+    mark_rule_done,
+    rules_review_status,
+    sync_rules_review_deliverables,
+)
+from qinglian.tabular import ImportReport, parse_date, split_reason
 from qinglian.units import get_unit_by_code, subtree
 
 app = typer.Typer(
@@ -55,6 +65,9 @@ templates_app = typer.Typer(help="活动模板 / campaign templates", no_args_is
 campaign_app = typer.Typer(help="专项活动 / campaigns", no_args_is_help=True)
 phase_app = typer.Typer(help="阶段 / phases", no_args_is_help=True)
 deliver_app = typer.Typer(help="登记上报事项 / record deliverables", no_args_is_help=True)
+forms_app = typer.Typer(help="《报告表》/ declaration forms", no_args_is_help=True)
+rules_app = typer.Typer(help="制度清单 / rules review", no_args_is_help=True)
+findings_app = typer.Typer(help="问题线索 / findings", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(cadres_app, name="cadres")
@@ -62,10 +75,21 @@ app.add_typer(templates_app, name="templates")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(phase_app, name="phase")
 app.add_typer(deliver_app, name="deliver")
+app.add_typer(forms_app, name="forms")
+app.add_typer(rules_app, name="rules")
+app.add_typer(findings_app, name="findings")
 
-console = Console()
-err = Console(stderr=True)
+# No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
+console = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _error(zh: str, en: str) -> None:
+    """One line on stderr, never wrapped, never read as Rich markup (it may quote user input)."""
+    line = Text("错误 / error: ", style="red")
+    line.append(f"{zh} / {en}")
+    err.print(line, soft_wrap=True)
 
 
 def friendly(func: F) -> F:
@@ -76,37 +100,45 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ImportRejected as exc:
-            err.print(f"[red]错误 / error:[/] {exc.zh} / {exc.en}", highlight=False)
+            _error(exc.zh, exc.en)
             for row in exc.errors[:50]:
                 err.print(f"  {row}", highlight=False, markup=False, soft_wrap=True)
             if len(exc.errors) > 50:
                 err.print(f"  … 另有 {len(exc.errors) - 50} 行 / {len(exc.errors) - 50} more rows")
             raise typer.Exit(1) from None
         except QinglianError as exc:
-            err.print(f"[red]错误 / error:[/] {exc.zh} / {exc.en}", highlight=False, markup=True)
+            _error(exc.zh, exc.en)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _date(text: str | None, what: str) -> date | None:
+    """A date option; ``what`` is its label, Chinese then English ("日期 as-of")."""
     if text is None:
         return None
+    zh_label, _, en_label = what.partition(" ")
     try:
         value = parse_date(text)
     except ValueError as exc:
-        raise QinglianError(f"{what}「{text}」无法识别：{exc}", f"{what} {text!r}: {exc}") from exc
+        zh, en = split_reason(str(exc))
+        raise QinglianError(f"{zh_label}：{zh}", f"{en_label}: {en}") from exc
     if value is None:
-        raise QinglianError(f"{what}不能为空", f"{what} must not be empty")
+        raise QinglianError(f"{zh_label}不能为空", f"{en_label} must not be empty")
     return value
 
 
+_LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
+
+
 def _campaign_id(text: str) -> int:
-    if not text.strip().isdigit():
+    digits = text.strip()
+    if not re.fullmatch(r"[0-9]{1,10}", digits) or int(digits) > _LARGEST_ID:
         raise QinglianError(
-            f"专项活动编号应为数字，而不是「{text}」", f"a campaign id is a number, not {text!r}"
+            f"专项活动编号应为正整数，而不是「{text}」",
+            f"a campaign id is a whole number, not {text!r}",
         )
-    return int(text)
+    return int(digits)
 
 
 def _schema() -> None:
@@ -121,7 +153,7 @@ def _schema() -> None:
 def db_upgrade() -> None:
     """应用数据库迁移 / apply the Alembic migrations."""
     head = db.upgrade()
-    console.print(f"数据库已是最新版本 / database at revision [bold]{head}[/]")
+    console.print(f"数据库已是最新版本 / database at revision {head}")
 
 
 # --- units and cadres ----------------------------------------------------------------------
@@ -133,6 +165,8 @@ def _print_report(report: ImportReport) -> None:
         f"未变 {report.unchanged}，拒绝 {len(report.rejected)} / created {report.created}, "
         f"updated {report.updated}, unchanged {report.unchanged}, rejected {len(report.rejected)}",
         highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     if report.rejected_file:
         for row in report.rejected[:20]:
@@ -205,9 +239,12 @@ def _unit_tree(root: Unit, units: Any, depth: int | None) -> Tree:
     return tree
 
 
-def _unit_label(unit: Unit) -> str:
+def _unit_label(unit: Unit) -> Text:
     alias = f"（{'、'.join(unit.aliases)}）" if unit.aliases else ""
-    return f"[bold]{unit.name}[/]{alias} [dim]{unit.code} · {unit.level.label}[/]"
+    label = Text(unit.name, style="bold")
+    label.append(alias)
+    label.append(f" {unit.code} · {unit.level.label}", style="dim")
+    return label
 
 
 # --- templates ----------------------------------------------------------------------------
@@ -233,7 +270,7 @@ def templates_list() -> None:
 def templates_show(key: str) -> None:
     """显示模板的阶段和上报事项 / show a template's phases and deliverables."""
     template = get_template(key)
-    console.print(f"[bold]{template.title}[/]  ({template.key})")
+    console.print(Text(f"{template.title}  ({template.key})", style="bold"))
     console.print(f"依据 basis: {template.basis}  来源 source: {template.source}")
     console.print(f"每级提前 {template.cascade_working_days} 个工作日 / working days per level")
     for phase in template.phases:
@@ -406,6 +443,137 @@ def deliver_import(
     _print_report(report)
 
 
+# --- rules review ---------------------------------------------------------------------------
+
+
+@rules_app.command("import")
+@friendly
+def rules_import(
+    file: Path,
+    campaign: Annotated[str, typer.Option(help="专项活动编号 campaign id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="导入日期 date listed")] = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """导入制度清单（保留/修订/废止/新建）/ import units' rules review lists."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        report = import_rules_review(
+            session=session,
+            campaign_id=campaign_id,
+            path=file,
+            skip_invalid=skip_invalid,
+            as_of=day,
+        )
+        sync_rules_review_deliverables(session=session, campaign_id=campaign_id, listed_on=day)
+    _print_report(report)
+
+
+@rules_app.command("status")
+@friendly
+def rules_status(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str | None, typer.Option(help="单位编码 unit code")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")] = None,
+) -> None:
+    """制度清单完成情况 / where each unit's rules review stands."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+        unit_id = get_unit_by_code(session=session, code=unit).id if unit else None
+        items = rules_review_status(
+            session=session, campaign_id=campaign_id, as_of=day, unit_id=unit_id
+        )
+    table = Table(
+        "单位 unit",
+        "制度 rule",
+        "处理 decision",
+        "时限 due",
+        "完成 done",
+        "状态 state",
+        title=f"制度清单（截至 {day}）/ rules review",
+    )
+    for item in items:
+        table.add_row(
+            item.unit_name,
+            item.title,
+            item.decision.label,
+            str(item.due_on or ""),
+            str(item.done_on or ""),
+            item.state.label,
+        )
+    console.print(table)
+
+
+@rules_app.command("done")
+@friendly
+def rules_done(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    title: Annotated[str, typer.Argument(help="制度名称 rule title")],
+    on: Annotated[str, typer.Option("--on", help="完成日期 date done")],
+) -> None:
+    """登记一项制度修订/废止/新建已完成 / record that a rule's change is done."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(on, "日期 date")
+    _schema()
+    with db.session_scope() as session:
+        mark_rule_done(
+            session=session, campaign_id=campaign_id, unit_code=unit, title=title, done_on=day
+        )
+    console.print(f"已登记 / recorded: {unit} · {title} · {day}")
+
+
+# --- findings -------------------------------------------------------------------------------
+
+
+@findings_app.command("list")
+@friendly
+def findings_list(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str | None, typer.Option(help="单位编码 unit code (and below)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
+) -> None:
+    """列出问题线索 / list findings (a unit's subtree with --unit)."""
+    campaign_id = _campaign_id(campaign)
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+        unit_id = get_unit_by_code(session=session, code=unit).id if unit else None
+        findings = list_findings(
+            session=session, campaign_id=campaign_id, unit_id=unit_id, subtree=True
+        )
+    if as_json:
+        typer.echo(
+            json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2)
+        )
+        return
+    table = Table(
+        "#",
+        "单位 unit",
+        "类别 category",
+        "来源 source",
+        "状态 status",
+        "摘要 summary",
+        "发现 found",
+        title=f"问题线索 / findings ({len(findings)})",
+    )
+    for finding in findings:
+        table.add_row(
+            str(finding.id),
+            finding.unit_code,
+            finding.category.label,
+            finding.source.value,
+            finding.status.value,
+            finding.summary,
+            str(finding.found_on),
+        )
+    console.print(table)
+
+
 # --- status -------------------------------------------------------------------------------
 
 
@@ -438,22 +606,46 @@ def status(
             phase_id=get_phase(session=session, campaign=record, key=phase).id if phase else None,
             as_of=day,
         )
+        # Who has not filed is for the unit's own office: only with --unit, only its own cadres.
+        overdue = (
+            missing_cadres(
+                cadre_forms(
+                    session=session,
+                    campaign=record,
+                    root=get_unit_by_code(session=session, code=unit),
+                    as_of=day,
+                    own_only=True,
+                ).get(progress.unit_id, [])
+            )
+            if unit and progress.forms is not None
+            else []
+        )
     if as_json:
-        payload = {
+        payload: dict[str, object] = {
             "schema": "qinglian.status/1",
             "campaign": {"id": record.id, "template": record.template_key, "title": record.title},
             "phase": phase,
             "as_of": day.isoformat(),
             "unit": progress.as_json(),
         }
+        if unit and progress.forms is not None:
+            payload["missing_forms"] = [
+                {"staff_no": f.staff_no, "name": f.name, "due_on": f.due_on.isoformat()}
+                for f in overdue
+            ]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     console.print(
-        f"[bold]{record.title}[/]  专项活动 {record.id}  截至 {day}"
+        f"{record.title}  专项活动 {record.id}  截至 {day}"
         + (f"  阶段 {phase}" if phase else ""),
         highlight=False,
     )
     console.print(_progress_table(progress))
+    if progress.forms is not None:
+        console.print(_forms_table(progress))
+        if unit:
+            names = "、".join(f"{f.staff_no} {f.name}" for f in overdue) or "无 none"
+            console.print(f"逾期未报《报告表》/ overdue forms: {names}", highlight=False)
     if own:
         table = Table(
             "事项 item",
@@ -467,6 +659,35 @@ def status(
                 view.title, str(view.due_on), str(view.submitted_on or ""), view.status.label
             )
         console.print(table)
+
+
+def _forms_table(progress: UnitProgress) -> Table:
+    table = Table(
+        "单位 unit",
+        "应报 expected",
+        "已报 received",
+        "按时 on time",
+        "逾期 late",
+        "缺报 missing",
+        "上报率 rate",
+        "问题线索 findings",
+        title="《报告表》收集及问题线索 / declarations and findings",
+    )
+    for node, name in [(progress, Text(progress.name, style="bold"))] + [
+        (child, Text(f"  {child.name}")) for child in progress.children
+    ]:
+        forms = node.forms or ReportingRate()
+        table.add_row(
+            name,
+            str(forms.expected),
+            str(forms.received),
+            str(forms.on_time),
+            str(forms.late),
+            str(forms.missing),
+            percent(forms.rate),
+            str(sum(node.findings.values())),
+        )
+    return table
 
 
 def _progress_table(progress: UnitProgress) -> Table:
@@ -484,7 +705,7 @@ def _progress_table(progress: UnitProgress) -> Table:
         title="上报率（本单位及各下级单位，含其所属） / reporting rate of the subtree",
     )
 
-    def row(node: UnitProgress, name: str) -> None:
+    def row(node: UnitProgress, name: Text) -> None:
         rate: ReportingRate = node.subtree
         table.add_row(
             name,
@@ -499,9 +720,9 @@ def _progress_table(progress: UnitProgress) -> Table:
             percent(rate.rate),
         )
 
-    row(progress, f"[bold]{progress.name}[/]")
+    row(progress, Text(progress.name, style="bold"))
     for child in progress.children:
-        row(child, f"  {child.name}")
+        row(child, Text(f"  {child.name}"))
     return table
 
 
@@ -517,4 +738,3 @@ def demo() -> None:
 
 def main() -> None:
     app()
-

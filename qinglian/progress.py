@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Deliverable, DeliverableStatus, Level, Phase, Unit
+from models import Campaign, Deliverable, DeliverableStatus, Finding, Level, Phase, Unit
+from qinglian.campaign_templates import get_template
 from qinglian.campaigns import get_campaign, get_phase
 from qinglian.errors import NotFoundError
+from qinglian.form_progress import CadreForm, cadre_forms, forms_rate
 from qinglian.rules.status import ReportingRate, deliverable_status
 from qinglian.units import get_unit_by_code, subtree
 
@@ -32,17 +35,25 @@ class UnitProgress(BaseModel):
     level: Level
     own: ReportingRate
     subtree: ReportingRate
+    forms_own: ReportingRate | None = None
+    forms: ReportingRate | None = None
+    findings_own: dict[str, int] = Field(default_factory=dict)
+    findings: dict[str, int] = Field(default_factory=dict)
     children: list[UnitProgress] = Field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        document: dict[str, object] = {
             "code": self.code,
             "name": self.name,
             "level": self.level.value,
             "own": self.own.as_dict(),
             "subtree": self.subtree.as_dict(),
-            "children": [child.as_json() for child in self.children],
         }
+        if self.forms is not None and self.forms_own is not None:
+            document["forms"] = {"own": self.forms_own.as_dict(), "subtree": self.forms.as_dict()}
+            document["findings"] = {"own": self.findings_own, "subtree": self.findings}
+        document["children"] = [child.as_json() for child in self.children]
+        return document
 
 
 def view_of(row: Deliverable, as_of: date) -> DeliverableView:
@@ -101,7 +112,51 @@ def campaign_progress(
     statuses: dict[int, list[DeliverableStatus]] = defaultdict(list)
     for unit_id, due_on, submitted_on in session.exec(query):
         statuses[unit_id].append(deliverable_status(due_on, submitted_on, as_of))
-    return build_tree(units, statuses, root.id)
+    tree = build_tree(units, statuses, root.id)
+    if _collects_declarations(campaign, phase):
+        forms = cadre_forms(session=session, campaign=campaign, root=root, as_of=as_of)
+        add_forms(tree, forms, _findings_by_unit(session, campaign, root))
+    return tree
+
+
+def _collects_declarations(campaign: Campaign, phase: Phase | None) -> bool:
+    template = get_template(campaign.template_key)
+    phases = [template.phase(phase.key)] if phase else template.phases
+    return any("declarations" in item.activities for item in phases)
+
+
+def _findings_by_unit(
+    session: Session, campaign: Campaign, root: Unit
+) -> dict[int, dict[str, int]]:
+    rows = session.exec(
+        select(Finding.unit_id, Finding.category, func.count())
+        .join(Unit, col(Unit.id) == Finding.unit_id)
+        .where(Finding.campaign_id == campaign.id, col(Unit.path).startswith(root.path))
+        .group_by(Finding.unit_id, Finding.category)
+    ).all()
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for unit_id, category, count in rows:
+        result[unit_id][category.value] = count
+    return result
+
+
+def add_forms(
+    node: UnitProgress,
+    forms: dict[int, list[CadreForm]],
+    findings: dict[int, dict[str, int]],
+) -> None:
+    """Roll declarations and findings up the same tree, depth first."""
+    for child in node.children:
+        add_forms(child, forms, findings)
+    node.forms_own = forms_rate(forms.get(node.unit_id, []))
+    node.forms = node.forms_own + ReportingRate.total(
+        child.forms for child in node.children if child.forms is not None
+    )
+    node.findings_own = findings.get(node.unit_id, {})
+    total: Counter[str] = Counter(node.findings_own)
+    for child in node.children:
+        total.update(child.findings)
+    node.findings = dict(total)
 
 
 def raise_outside(unit: Unit, campaign_id: int | None) -> None:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from models.campaign import Deliverable
 from models.finding import RuleDecision, RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns import get_campaign
@@ -164,3 +165,23 @@ def _public(item: RuleReviewItem) -> RuleReviewItemPublic:
         due_on=item.due_on,
         done_on=item.done_on,
     )
+
+
+RULES_DELIVERABLE = "rules_review"
+
+
+def sync_rules_review_deliverables(*, session: Session, campaign_id: int, listed_on: date) -> int:
+    """A unit that has listed its rules has delivered its 制度清单; returns how many were marked."""
+    unit_ids = select(RuleReviewItem.unit_id).where(RuleReviewItem.campaign_id == campaign_id)
+    pending = session.exec(
+        select(Deliverable).where(
+            Deliverable.campaign_id == campaign_id,
+            Deliverable.kind == RULES_DELIVERABLE,
+            col(Deliverable.submitted_on).is_(None),
+            col(Deliverable.unit_id).in_(unit_ids),
+        )
+    ).all()
+    for deliverable in pending:
+        deliverable.submitted_on = listed_on
+        session.add(deliverable)
+    return len(pending)

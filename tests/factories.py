@@ -214,9 +214,11 @@ class Qinglian:
 def qinglian_cli(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, upgrade: bool = True
 ) -> Iterator[Qinglian]:
-    """A fresh ``QINGLIAN_HOME``; on PostgreSQL a fresh schema, upgraded unless told not to.
+    """A fresh ``QINGLIAN_HOME`` and database, upgraded unless told not to.
 
-    The embedded SQLite is migrated by the CLI itself; a configured database is not.
+    ``kind``: "sqlite" (the embedded default, migrated by the CLI itself), "postgresql" (a
+    fresh schema in ``QINGLIAN_TEST_PG_URL``) or "sqlite-url" (a SQLite file configured through
+    ``QINGLIAN_DATABASE_URL``). A configured database is never migrated on the fly.
     """
     home = tmp_path / "home"
     monkeypatch.setenv("QINGLIAN_HOME", str(home))
@@ -224,12 +226,14 @@ def qinglian_cli(
         assert PG_URL
         reset_postgres(PG_URL)
         monkeypatch.setenv("QINGLIAN_DATABASE_URL", PG_URL)
+    elif kind == "sqlite-url":
+        monkeypatch.setenv("QINGLIAN_DATABASE_URL", f"sqlite:///{tmp_path / 'configured.db'}")
     else:
         monkeypatch.delenv("QINGLIAN_DATABASE_URL", raising=False)
     _clear_caches()
     cli = Qinglian(kind=kind, home=home)
     try:
-        if upgrade and kind == "postgresql":
+        if upgrade and kind != "sqlite":
             cli.ok("db", "upgrade")
         yield cli
     finally:

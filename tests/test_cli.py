@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 from sqlmodel import select
 
 from models import Campaign, Deliverable, LeadingGroupMember, Phase, Unit
+from qinglian import db
+from qinglian.campaign_templates import get_template
 from tests.conftest import DATABASES, PG_URL
 from tests.factories import (
     CADRE_HEADERS,
@@ -52,6 +55,7 @@ RATE_KEYS = (
     "on_time_rate",
 )
 COUNT_KEYS = ("expected", "received", "on_time", "late", "missing", "pending")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(params=DATABASES)
@@ -64,9 +68,8 @@ def cli(
 
 @pytest.fixture
 def tree(cli: Qinglian, tmp_path: Path) -> Qinglian:
-    """The seeds' chain 卫生部 → … → 连妇保 → two departments, and its cadres."""
+    """The seeds' chain 卫生部 → … → 连妇保 → two departments."""
     cli.ok("units", "import", write_units(tmp_path / "units.xlsx"))
-    cli.ok("cadres", "import", write_cadres(tmp_path / "cadres.xlsx"))
     return cli
 
 
@@ -109,7 +112,8 @@ def _node(tree: dict[str, Any], code: str) -> dict[str, Any]:
 def test_db_upgrade_reports_the_head_and_is_repeatable(cli: Qinglian) -> None:
     first = cli.ok("db", "upgrade")
     again = cli.ok("db", "upgrade")
-    assert "0002" in first.stdout
+    revision = db.current_revision(db.get_engine())
+    assert first.stdout.strip() == f"数据库已是最新版本 / database at revision {revision}"
     assert first.stdout == again.stdout
     assert all(count == 0 for count in cli.counts().values())
 
@@ -117,7 +121,7 @@ def test_db_upgrade_reports_the_head_and_is_repeatable(cli: Qinglian) -> None:
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param("sqlite-file", id="sqlite-file"),
+        pytest.param("sqlite-url", id="sqlite-url"),
         pytest.param(
             "postgresql",
             id="postgresql",
@@ -127,28 +131,20 @@ def test_db_upgrade_reports_the_head_and_is_repeatable(cli: Qinglian) -> None:
         ),
     ],
 )
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("units", "tree"),
-        ("status", "1"),
-        ("campaign", "launch", "--template", "coi-2012", "--root", MOH),
-    ],
-)
 def test_a_configured_database_must_be_upgraded_by_hand(
-    kind: str, args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db_kind = "postgresql" if kind == "postgresql" else "sqlite"
-    with qinglian_cli(db_kind, tmp_path, monkeypatch, upgrade=False) as cli:
-        if kind == "sqlite-file":
-            # A configured database, even a SQLite one, is not migrated on the fly.
-            cli.env["QINGLIAN_DATABASE_URL"] = f"sqlite:///{tmp_path / 'configured.db'}"
-            monkeypatch.setenv("QINGLIAN_DATABASE_URL", cli.env["QINGLIAN_DATABASE_URL"])
-        line = assert_one_error(cli(*args))
-        assert "请先运行 `qinglian db upgrade`" in line
-        assert "run `qinglian db upgrade` first" in line
+    with qinglian_cli(kind, tmp_path, monkeypatch, upgrade=False) as cli:
+        for args in (
+            ("units", "tree"),
+            ("status", "1"),
+            ("campaign", "launch", "--template", "coi-2012", "--root", MOH),
+        ):
+            line = assert_one_error(cli(*args))
+            assert "请先运行 `qinglian db upgrade`" in line
+            assert "run `qinglian db upgrade` first" in line
         cli.ok("db", "upgrade")
-        assert cli("units", "tree").exit_code == 0
+        assert "还没有单位" in cli.ok("units", "tree").stdout
 
 
 def test_the_embedded_database_is_migrated_on_the_fly(
@@ -194,11 +190,6 @@ def test_units_import_reports_an_update(cli: Qinglian, tmp_path: Path) -> None:
     assert "纪检监察室" in cli.ok("units", "tree", FB).stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the summary's `[sheet]` goes through Rich markup, so a sheet named like a "
-    "style tag ('units', the stem of units.csv) vanishes from the line",
-)
 def test_the_import_summary_names_file_and_sheet(cli: Qinglian, tmp_path: Path) -> None:
     result = cli.ok("units", "import", write_units(tmp_path / "units.csv"))
     assert result.stdout.startswith("units.csv [units]: ")
@@ -253,29 +244,32 @@ def test_skip_invalid_imports_the_rest_and_says_where_the_rejects_are(
     assert tree.counts()[table] == before[table] + 1
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("missing.csv", None, "文件不存在"),
-        ("broken.xlsx", b"this is not a workbook", "不是有效的 .xlsx 文件"),
-        ("empty.csv", b"", "表格是空的"),
-        ("wrong.csv", "姓名,职务\n张三,院长\n".encode(), "缺少必填列"),
-        ("utf16.csv", "单位编码\n".encode("utf-16-le"), "不是可识别的表格文件"),
-    ],
-)
+BAD_FILES: list[tuple[str, bytes | None, str]] = [
+    ("missing.csv", None, "文件不存在"),
+    ("broken.xlsx", b"this is not a workbook", "不是有效的 .xlsx 文件"),
+    ("empty.csv", b"", "表格是空的"),
+    ("wrong.csv", "姓名,职务\n张三,院长\n".encode(), "缺少必填列"),
+    ("utf16.csv", "单位编码\n".encode("utf-16-le"), "不是可识别的表格文件"),
+]
+
+
 @pytest.mark.parametrize("command", ["units", "cadres"])
 def test_a_bad_file_exits_1_with_a_bilingual_message(
-    cli: Qinglian, tmp_path: Path, command: str, name: str, content: bytes | None, expected: str
+    cli: Qinglian, tmp_path: Path, command: str
 ) -> None:
-    path = tmp_path / name
-    if content is not None:
-        path.write_bytes(content)
     cli.ok("db", "upgrade")
-    before = cli.counts()
-    result = cli(command, "import", path)
-    line = assert_one_error(result)
-    assert expected in line
-    assert cli.counts() == before
+    problems: dict[str, str] = {}
+    for name, content, expected in BAD_FILES:
+        path = tmp_path / name
+        if content is not None:
+            path.write_bytes(content)
+        before = cli.counts()
+        try:
+            assert expected in assert_one_error(cli(command, "import", path))
+            assert cli.counts() == before
+        except AssertionError as exc:
+            problems[name] = str(exc)
+    assert problems == {}
 
 
 def test_units_tree_prints_the_names(tree: Qinglian) -> None:
@@ -300,12 +294,6 @@ def test_units_tree_of_an_unknown_code(tree: Qinglian) -> None:
     assert "没有单位编码「NOPE」" in line and "no unit with code 'NOPE'" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: error messages are printed as Rich markup, so a user's input such as "
-    "'[/bold]' raises MarkupError inside the error handler: a traceback instead of the "
-    "bilingual line",
-)
 def test_an_error_quoting_markup_like_input_still_prints_one_line(tree: Qinglian) -> None:
     line = assert_one_error(tree("units", "tree", "[/bold]"))
     assert "[/bold]" in line
@@ -355,9 +343,10 @@ def test_launch_prints_the_id_and_relaunch_creates_nothing(tree: Qinglian) -> No
     after_first = tree.counts()
     assert after_first["campaign"] == 1 and after_first["phase"] == 4
 
-    again = tree.ok(*args)
-    assert again.stdout == first.stdout
-    assert "already launched" in again.stderr
+    for start in ((), ("--start", "2012-07-16"), ("--start", "2012年7月16日")):
+        again = tree.ok(*args, *start)  # the template's own start, however it is written
+        assert again.stdout == first.stdout
+        assert "already launched" in again.stderr
     assert tree.counts() == after_first
 
     listed = tree.ok("campaign", "list").stdout
@@ -365,35 +354,28 @@ def test_launch_prints_the_id_and_relaunch_creates_nothing(tree: Qinglian) -> No
 
 
 def test_every_unit_gets_its_deliverables(tree: Qinglian, campaign: int) -> None:
+    """Each unit gets every item of the template meant for its level, and nothing else."""
+    template = get_template("coi-2012")
     dues = _dues(tree, campaign)
-    mobilize = {
-        "leading_group",
-        "mobilization_meeting",
-        "implementation_plan",
-        "study_session",
-        "mobilization_report",
-        "mobilize_summary",
+    with tree.session() as session:
+        levels = dict(session.exec(select(Unit.code, Unit.level)).all())
+    for code, level in levels.items():
+        meant = {
+            item.key
+            for phase in template.phases
+            for item in phase.deliverables
+            if level in item.levels
+        }
+        assert {kind for unit, kind in dues if unit == code} == meant, code
+    assert {"leading_group", "mobilization_report", "comprehensive_report"} <= {
+        kind for unit, kind in dues if unit == FB
     }
-    everything = mobilize | {
-        "forms_collected",
-        "rules_review",
-        "complaints_cross_check",
-        "find_summary",
-        "rectification_plan",
-        "rules_revised",
-        "rectify_summary",
-        "comprehensive_report",
-        "summarize_summary",
-    }
-    for code in (MOH, JS, LYG, FB):
-        assert {kind for unit, kind in dues if unit == code} == everything, code
     for code in (FB_OBSTETRICS, FB_SUPERVISION):
         # Departments only study and hand in their heads' forms.
         assert {kind for unit, kind in dues if unit == code} == {
             "study_session",
             "forms_collected",
         }
-    assert len(dues) == 4 * 15 + 2 * 2
 
 
 def test_deadlines_cascade_down_the_tree(tree: Qinglian, campaign: int) -> None:
@@ -415,14 +397,24 @@ def test_deadlines_cascade_down_the_tree(tree: Qinglian, campaign: int) -> None:
         date(2012, 7, 26),
         date(2012, 7, 24),
     ]
-    for kind in phase_start:
+    for kind, starts in phase_start.items():
+        # A deep tree in a short phase is held at the phase's first working day.
+        floor = chinese_calendar.find_workday(0, starts)
         chain = [dues[(code, kind)] for code in CHAIN if (code, kind) in dues]
         for parent, child in itertools.pairwise(chain):
-            # Earlier than the parent, unless already held at the phase's first day.
-            assert child < parent or child == parent == phase_start[kind], (kind, chain)
-            if child != phase_start[kind]:
+            if child == floor:
+                assert child <= parent, (kind, chain)
+            else:
+                # Exactly two working days earlier than the level above.
                 between = chinese_calendar.get_workdays(child, parent)
-                assert len(between) - 1 == 2, (kind, child, parent)
+                assert (len(between), between[0], between[-1]) == (3, child, parent), (kind, chain)
+    # 书面综合情况报告: 检查总结 starts on Saturday 12-01, so 连妇保 is held at Monday 12-03.
+    assert [dues[(code, "comprehensive_report")] for code in (MOH, JS, LYG, FB)] == [
+        date(2012, 12, 10),
+        date(2012, 12, 6),
+        date(2012, 12, 4),
+        date(2012, 12, 3),
+    ]
 
 
 def test_deadlines_respect_holidays_and_make_up_working_days(tree: Qinglian) -> None:
@@ -459,11 +451,6 @@ def test_start_shifts_every_deadline(tree: Qinglian, campaign: int) -> None:
         assert {p.key: p.starts_on for p in phases}["mobilize"] == date(2012, 7, 23)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a cascaded deadline held at the phase start is not moved to a working day: "
-    "连妇保's 书面综合情况报告 is due Saturday 2012-12-01 (检查总结 starts on a Saturday)",
-)
 def test_every_due_date_is_a_working_day(tree: Qinglian, campaign: int) -> None:
     off = {
         key: due
@@ -560,35 +547,6 @@ def test_deliver_leading_group_needs_a_leader_and_an_office(
     assert tree.counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `deliver record … leading_group` records a leading group with no 组长 and no "
-    "办公室, which `deliver leading-group` and `deliver import` both refuse",
-)
-def test_deliver_record_cannot_bypass_the_leading_group_checks(
-    tree: Qinglian, campaign: int
-) -> None:
-    result = tree("deliver", "record", str(campaign), FB, "leading_group", "--on", "2012-07-18")
-    assert_one_error(result)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `deliver record` accepts a date in the future (2099-07-01) that "
-    "`deliver import` rejects as 日期晚于今天",
-)
-def test_deliver_record_refuses_a_future_date(tree: Qinglian, campaign: int) -> None:
-    before = tree.counts()
-    result = tree("deliver", "record", str(campaign), FB, "study_session", "--on", "2099-07-01")
-    assert_one_error(result)
-    assert tree.counts() == before
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `deliver leading-group` keeps the padding in 「顾  扬」 while `deliver import` "
-    "folds it to 顾扬, so one person is stored under two spellings",
-)
 def test_deliver_leading_group_folds_padding_inside_names(tree: Qinglian, campaign: int) -> None:
     tree.ok(
         "deliver",
@@ -614,7 +572,7 @@ def test_deliver_leading_group_folds_padding_inside_names(tree: Qinglian, campai
 
 def _check_rollup(node: dict[str, Any]) -> None:
     for rate in (node["own"], node["subtree"]):
-        assert set(rate) == set(RATE_KEYS)
+        assert set(rate) >= set(RATE_KEYS)
         assert rate["received"] == rate["on_time"] + rate["late"]
         assert rate["expected"] == rate["received"] + rate["missing"] + rate["pending"]
         expected = rate["expected"]
@@ -628,11 +586,15 @@ def _check_rollup(node: dict[str, Any]) -> None:
 
 
 def test_status_json_schema_and_rollup(tree: Qinglian, campaign: int) -> None:
-    tree.ok("deliver", "record", str(campaign), FB, "leading_group", "--on", "2012-07-16")
-    tree.ok("deliver", "record", str(campaign), JS, "leading_group", "--on", "2012-07-19")
+    for code, day in ((FB, "2012-07-16"), (JS, "2012-07-19")):
+        tree.ok(
+            "deliver", "leading-group", str(campaign), code, "--on", day, "--office", OFFICE,
+            "--leader", "施庆喜",
+        )  # fmt: skip
     payload = _status(tree, campaign, "--as-of", "2012-07-20")
 
-    assert set(payload) == {"schema", "campaign", "phase", "as_of", "unit"}
+    # The documented keys; a later version of the schema may add more beside them.
+    assert set(payload) >= {"schema", "campaign", "phase", "as_of", "unit"}
     assert payload["schema"] == "qinglian.status/1"
     assert payload["campaign"]["id"] == campaign
     assert payload["campaign"]["template"] == "coi-2012"
@@ -640,11 +602,11 @@ def test_status_json_schema_and_rollup(tree: Qinglian, campaign: int) -> None:
     assert payload["phase"] is None
     assert payload["as_of"] == "2012-07-20"
     root = payload["unit"]
-    assert set(root) == {"code", "name", "level", "own", "subtree", "children"}
+    assert set(root) >= {"code", "name", "level", "own", "subtree", "children"}
     assert (root["code"], root["name"], root["level"]) == (MOH, "卫生部", "ministry")
     assert [child["code"] for child in root["children"]] == [JS]
     _check_rollup(root)
-    assert root["subtree"]["expected"] == 4 * 15 + 2 * 2
+    assert root["subtree"]["expected"] == tree.counts()["deliverable"]
     assert root["subtree"]["received"] == 2
     # JS (due 7-18, in on 7-19) is late; 连妇保 (held at 7-16, in on 7-16) is on time.
     assert _node(root, JS)["own"]["late"] == 1
@@ -655,7 +617,8 @@ def test_status_for_a_unit_and_a_phase(tree: Qinglian, campaign: int) -> None:
     whole = _status(tree, campaign, "--as-of", "2012-07-20", "--unit", FB)["unit"]
     assert whole["code"] == FB and whole["level"] == "institution"
     assert [c["code"] for c in whole["children"]] == [FB_OBSTETRICS, FB_SUPERVISION]
-    assert whole["subtree"]["expected"] == 15 + 2 * 2
+    in_subtree = [code for code, _ in _dues(tree, campaign) if code.startswith(FB)]
+    assert whole["subtree"]["expected"] == len(in_subtree)
     _check_rollup(whole)
 
     payload = _status(tree, campaign, "--as-of", "2012-07-20", "--unit", FB, "--phase", "mobilize")
@@ -704,7 +667,7 @@ def test_status_table(tree: Qinglian, campaign: int) -> None:
 
 # --- bad input, for every command -----------------------------------------------------------
 
-BAD_INPUT = [
+BAD_INPUT: list[Any] = [
     pytest.param(
         ("campaign", "launch", "--template", "nope", "--root", MOH), "nope", id="launch-template"
     ),
@@ -730,17 +693,17 @@ BAD_INPUT = [
     pytest.param(("status", "abc"), "abc", id="status-not-a-number"),
     pytest.param(("status", "--", "-1"), "-1", id="status-negative"),
     pytest.param(
-        ("deliver", "record", "99", FB, "leading_group", "--on", "2012-07-20"),
+        ("deliver", "record", "99", FB, "implementation_plan", "--on", "2012-07-20"),
         "99",
         id="record-campaign",
     ),
     pytest.param(
-        ("deliver", "record", "abc", FB, "leading_group", "--on", "2012-07-20"),
+        ("deliver", "record", "abc", FB, "implementation_plan", "--on", "2012-07-20"),
         "abc",
         id="record-id",
     ),
     pytest.param(
-        ("deliver", "record", "{c}", "NOPE", "leading_group", "--on", "2012-07-20"),
+        ("deliver", "record", "{c}", "NOPE", "implementation_plan", "--on", "2012-07-20"),
         "NOPE",
         id="record-unit",
     ),
@@ -748,19 +711,29 @@ BAD_INPUT = [
         ("deliver", "record", "{c}", FB, "nope", "--on", "2012-07-20"), "nope", id="record-item"
     ),
     pytest.param(
-        ("deliver", "record", "{c}", FB_OBSTETRICS, "leading_group", "--on", "2012-07-20"),
-        "leading_group",
+        ("deliver", "record", "{c}", FB_OBSTETRICS, "implementation_plan", "--on", "2012-07-20"),
+        "implementation_plan",
         id="record-item-not-for-departments",
     ),
     pytest.param(
-        ("deliver", "record", "{c}", FB, "leading_group", "--on", "2012-07-32"),
+        ("deliver", "record", "{c}", FB, "implementation_plan", "--on", "2012-07-32"),
         "2012-07-32",
         id="record-date",
     ),
     pytest.param(
-        ("deliver", "record", "{c}", FB, "leading_group", "--on", "2012-07-01"),
+        ("deliver", "record", "{c}", FB, "implementation_plan", "--on", "2012-07-01"),
         "2012-07-16",
         id="record-before-start",
+    ),
+    pytest.param(
+        ("deliver", "record", "{c}", FB, "implementation_plan", "--on", "2099-07-01"),
+        "2099-07-01",
+        id="record-future",
+    ),
+    pytest.param(
+        ("deliver", "record", "{c}", FB, "leading_group", "--on", "2012-07-18"),
+        "deliver leading-group",
+        id="record-leading-group-without-its-names",
     ),
     pytest.param(
         (
@@ -793,12 +766,6 @@ BAD_INPUT = [
         ),
         "99",
         id="leading-group-campaign",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: `deliver leading-group` on a campaign that does not exist inserts the "
-            "members before looking the campaign up: a FOREIGN KEY IntegrityError traceback "
-            "instead of 没有编号为 99 的专项活动",
-        ),
     ),
     pytest.param(
         (
@@ -827,33 +794,50 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("args", "quoted"), BAD_INPUT)
-def test_bad_input_is_one_bilingual_line_and_writes_nothing(
-    tree: Qinglian, campaign: int, args: tuple[str, ...], quoted: str
-) -> None:
+def _check_bad_input(cli: Qinglian, campaign: int, args: tuple[str, ...], quoted: str) -> None:
     argv = [arg.format(c=campaign) for arg in args]
-    before = tree.counts()
-    line = assert_one_error(tree(*argv))
+    before = cli.counts()
+    line = assert_one_error(cli(*argv))
     assert quoted in line
-    assert tree.counts() == before
+    assert cli.counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the date error nests the parser's whole bilingual message in both halves, "
-    "so the Chinese is printed twice and the English half is half Chinese",
-)
+def test_bad_input_is_one_bilingual_line_and_writes_nothing(tree: Qinglian, campaign: int) -> None:
+    """Every case in one database (each must write nothing); all failing cases are reported."""
+    problems: dict[str, str] = {}
+    for case in BAD_INPUT:
+        try:
+            _check_bad_input(tree, campaign, *case.values)
+        except AssertionError as exc:
+            problems[case.id] = str(exc)
+    assert problems == {}
+
+
+def test_a_campaign_id_too_large_for_the_database(tree: Qinglian, campaign: int) -> None:
+    _check_bad_input(tree, campaign, ("status", "99999999999999999999"), "99999999999999999999")
+
+
+def test_a_campaign_id_of_superscript_digits(tree: Qinglian, campaign: int) -> None:
+    _check_bad_input(tree, campaign, ("status", "¹"), "¹")
+
+
 def test_a_bad_date_is_explained_once_in_each_language(tree: Qinglian, campaign: int) -> None:
-    line = assert_one_error(tree("status", str(campaign), "--as-of", "2012-13-45"))
-    assert line.count("无法识别的日期") == 1
-    assert line.count("unrecognised date") == 1
+    for as_of in ("2012-13-45", "2012-02-30", "yesterday"):
+        line = assert_one_error(tree("status", str(campaign), "--as-of", as_of))
+        zh, _, en = line.removeprefix("错误 / error: ").partition(" / ")
+        assert line.count("无法识别的日期") == 1
+        assert line.count("unrecognised date") == 1
+        assert as_of in zh and as_of in en
+        assert not CJK.search(en.replace("2012年8月9日", "")), en
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: errors are hard-wrapped at the console width (80 columns when stderr is not "
-    "a terminal), so a log gets the bilingual error split over several lines",
-)
+def test_an_empty_date_is_explained_in_english_too(tree: Qinglian, campaign: int) -> None:
+    line = assert_one_error(tree("status", str(campaign), "--as-of", ""))
+    _, _, en = line.removeprefix("错误 / error: ").partition(" / ")
+    assert "must not be empty" in en
+    assert not CJK.search(en), en
+
+
 def test_an_error_stays_on_one_line_in_a_narrow_console(tree: Qinglian, campaign: int) -> None:
     tree.env.pop("COLUMNS")
     assert_one_error(tree("status", str(campaign), "--phase", "nope"))

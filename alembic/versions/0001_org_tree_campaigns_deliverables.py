@@ -163,3 +163,7 @@ def downgrade() -> None:
 
     op.drop_table('unit')
     # ### end Alembic commands ###
+    # PostgreSQL keeps enum types after their tables are gone; drop them too.
+    sa.Enum(name="level").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="unitkind").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="grouprole").drop(op.get_bind(), checkfirst=True)

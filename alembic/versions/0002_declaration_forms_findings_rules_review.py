@@ -191,3 +191,13 @@ def downgrade() -> None:
 
     op.drop_table('declaration')
     # ### end Alembic commands ###
+    # PostgreSQL keeps enum types after their tables are gone; drop them too.
+    sa.Enum(name="businesstype").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="employertype").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="findingcategory").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="findingsource").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="findingstatus").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="orgtype").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="recusalsituation").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="relation").drop(op.get_bind(), checkfirst=True)
+    sa.Enum(name="ruledecision").drop(op.get_bind(), checkfirst=True)

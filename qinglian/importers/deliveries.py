@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from models import Deliverable, GroupRole, LeadingGroupMember, Unit
 from qinglian.campaigns import get_campaign, record_delivery, record_leading_group
+from qinglian.clock import today_in_china
 from qinglian.errors import ImportRejected
 from qinglian.tabular import (
     ColumnSpec,
@@ -78,7 +79,8 @@ def import_deliveries(
     """Record each row's deliverable as submitted; all or nothing unless ``skip_invalid``."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     table = read_rows(path, DELIVERY_COLUMNS)
-    rows = _validate(session, table, campaign_id, campaign.start_on, today or date.today())
+    today = today or today_in_china()
+    rows = _validate(session, table, campaign_id, campaign.start_on, today)
     errors = [error for row in rows for error in row.cells.errors]
     if errors and not skip_invalid:
         raise ImportRejected(path.name, errors)
@@ -89,7 +91,7 @@ def import_deliveries(
         if _unchanged(session, campaign_id, row):
             report.unchanged += 1
             continue
-        _apply(session, campaign_id, row)
+        _apply(session, campaign_id, row, today)
         report.updated += 1
     if errors:
         rejected = {row.number: row.cells.record for row in rows if not row.ok}
@@ -205,7 +207,7 @@ def _unchanged(session: Session, campaign_id: int, row: _Row) -> bool:
     )
 
 
-def _apply(session: Session, campaign_id: int, row: _Row) -> None:
+def _apply(session: Session, campaign_id: int, row: _Row, today: date) -> None:
     assert row.unit is not None and row.deliverable is not None and row.submitted_on
     if row.group:
         record_leading_group(
@@ -217,6 +219,7 @@ def _apply(session: Session, campaign_id: int, row: _Row) -> None:
             leaders=row.group[GroupRole.leader],
             deputies=row.group[GroupRole.deputy],
             members=row.group[GroupRole.member],
+            today=today,
         )
     else:
         record_delivery(
@@ -226,4 +229,5 @@ def _apply(session: Session, campaign_id: int, row: _Row) -> None:
             kind=row.deliverable.kind,
             submitted_on=row.submitted_on,
             note=row.note,
+            today=today,
         )

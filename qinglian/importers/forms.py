@@ -35,12 +35,14 @@ Writes go through Core ``executemany`` and the caller's session; this module onl
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,7 +50,7 @@ from typing import Any, NamedTuple
 
 from openpyxl import load_workbook
 from pydantic import Field
-from sqlalchemy import func, insert, update
+from sqlalchemy import Table, insert, update
 from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
@@ -76,7 +78,6 @@ from qinglian.forms.columns import (
     RECUSALS,
     RELATIVES,
     RETIREMENT_JOBS,
-    ROW_SECTIONS,
     SECTIONS,
     Section,
     parse_business_type,
@@ -108,6 +109,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _EARLIEST = date(1900, 1, 1)
 _IGNORED_SHEETS = frozenset({INSTRUCTIONS_SHEET, OPTIONS_SHEET})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u2060")
+_MEMO_SIZE = 10_000
+_FORMULA = re.compile(r"\s*=\s*\S")
 _NAME_NOISE = re.compile(r"[\s·•・‧∙⋅.]+")
 _SHOWN_CADRES = 20
 
@@ -155,38 +159,100 @@ class _Field(NamedTuple):
     required: bool = False
 
 
-def _text(value: Any) -> str:
-    return parse_text(value)
+def _clean(value: Any) -> bool:
+    """A string ``parse_text`` would return unchanged (no blanks at either end)."""
+    return (
+        type(value) is str
+        and value != ""
+        and not (value[0].isspace() or value[-1].isspace())
+        and value[0] not in _INVISIBLE
+        and value[-1] not in _INVISIBLE
+    )
 
+
+def _text(value: Any) -> str:
+    return value if _clean(value) else parse_text(value)
+
+
+def _staff_no(value: Any) -> str:
+    # ASCII text is its own NFKC form: most staff numbers need no folding.
+    return value if _clean(value) and value.isascii() else parse_code(value)
+
+
+def _memo(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A pure cell parser remembered by value: a form file repeats 是/否, choices and dates."""
+    cache: dict[tuple[type, Any], tuple[bool, Any]] = {}
+
+    def parse(value: Any) -> Any:
+        key = (type(value), value)
+        known = cache.get(key)
+        if known is None:
+            try:
+                known = (True, parser(value))
+            except ValueError as exc:
+                known = (False, str(exc))
+            if len(cache) < _MEMO_SIZE:
+                cache[key] = known
+        ok, result = known
+        if ok:
+            return result
+        raise ValueError(result)
+
+    parse.__name__ = parser.__name__
+    return parse
+
+
+def _date(value: Any) -> date | None:
+    # The common case first: an ISO date from a CSV.
+    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_date(value)
+
+
+def _scope_category(value: Any) -> int | None:
+    return parse_scope_category(value) if parse_text(value) else None
+
+
+_bool = _memo(parse_bool)
+_day = _memo(_date)
+_category = _memo(_scope_category)
+_relation = _memo(parse_relation)
+_business_type = _memo(parse_business_type)
+_org_type = _memo(parse_org_type)
+_employer_type = _memo(parse_employer_type)
+_situation = _memo(parse_recusal_situation)
 
 _SECTION_FIELDS: dict[str, tuple[_Field, ...]] = {
     RELATIVES.key: (
         _Field("name", _text, "", required=True),
-        _Field("relation", parse_relation, None, required=True),
+        _Field("relation", _relation, None, required=True),
         _Field("employer", _text, ""),
         _Field("position", _text, ""),
-        _Field("business_type", parse_business_type, BusinessType.other),
-        _Field("within_jurisdiction", parse_bool, False),
+        _Field("business_type", _business_type, BusinessType.other),
+        _Field("within_jurisdiction", _bool, False),
     ),
     POSTS.key: (
         _Field("organisation", _text, "", required=True),
-        _Field("org_type", parse_org_type, OrgType.other),
+        _Field("org_type", _org_type, OrgType.other),
         _Field("post", _text, ""),
-        _Field("is_leadership", parse_bool, False),
-        _Field("approved", parse_bool, False),
-        _Field("paid", parse_bool, False),
+        _Field("is_leadership", _bool, False),
+        _Field("approved", _bool, False),
+        _Field("paid", _bool, False),
     ),
     RETIREMENT_JOBS.key: (
         _Field("employer", _text, "", required=True),
-        _Field("employer_type", parse_employer_type, EmployerType.other),
-        _Field("within_former_jurisdiction", parse_bool, False),
-        _Field("started_on", parse_date, None),
+        _Field("employer_type", _employer_type, EmployerType.other),
+        _Field("within_former_jurisdiction", _bool, False),
+        _Field("started_on", _day, None),
     ),
     RECUSALS.key: (
-        _Field("situation", parse_recusal_situation, None, required=True),
+        _Field("situation", _situation, None, required=True),
         _Field("matter", _text, "", required=True),
-        _Field("occurred_on", parse_date, None),
-        _Field("recused", parse_bool, True),
+        _Field("occurred_on", _day, None),
+        _Field("recused", _bool, True),
     ),
 }
 _SECTION_TABLES: dict[str, Any] = {
@@ -272,6 +338,35 @@ def import_forms(
     reason: str | None = None,
 ) -> FormImportReport:
     """Import the report forms of a workbook or CSV set into a campaign (see module docs)."""
+    with _without_gc():
+        return _import(session, path, campaign_id, as_of, skip_invalid, reason)
+
+
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file is imported.
+
+    Parsing makes hundreds of thousands of long-lived objects and no reference cycles; the
+    collector would scan them again and again as they pile up (a third of the time of a
+    province's forms). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(
+    session: Session,
+    path: Path,
+    campaign_id: int,
+    as_of: date,
+    skip_invalid: bool,
+    reason: str | None,
+) -> FormImportReport:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     root = session.get(Unit, campaign.root_unit_id)
     assert root is not None and campaign.id is not None
@@ -470,13 +565,13 @@ def _parse_row(
     cells = RowCells(table, section.columns, number, record)
     cells.errors.extend(quirks)
     for key, value in record.items():
-        if isinstance(value, str) and value.lstrip().startswith("=") and len(value.strip()) > 1:
+        if type(value) is str and "=" in value and _FORMULA.match(value):
             cells.fail(
                 key,
                 f"单元格内容「{value.strip()[:40]}」是公式而不是值，请填写实际值",
                 f"the cell holds the formula {value.strip()[:40]!r}, not a value; enter the value",
             )
-    staff_no = _get(cells, "staff_no", parse_code, "")
+    staff_no = _get(cells, "staff_no", _staff_no, "")
     if not staff_no and not cells.failed("staff_no"):
         cells.fail("staff_no", "工号不能为空", "the staff number is empty")
     row = _Row(section=section, cells=cells, staff_no=staff_no)
@@ -488,34 +583,20 @@ def _parse_row(
 
 
 def _get(cells: RowCells, key: str, parser: Callable[[Any], Any], default: Any) -> Any:
-    if cells.failed(key):
+    if cells.errors and cells.failed(key):
         return default
     return cells.get(key, parser, default)
-
-
-def _date(value: Any) -> date | None:
-    # The common case first: an ISO date from a CSV or a date from Excel.
-    if isinstance(value, str) and len(value) == 10 and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    return parse_date(value)
-
-
-def _scope_category(value: Any) -> int | None:
-    return parse_scope_category(value) if parse_text(value) else None
 
 
 def _parse_basics(row: _Row) -> None:
     cells = row.cells
     row.values = {
-        "name": _get(cells, "name", parse_text, ""),
-        "scope_category": _get(cells, "scope_category", _scope_category, None),
-        "left_within_3_years": _get(cells, "left_within_3_years", parse_bool, None),
-        "nothing_to_declare": _get(cells, "nothing_to_declare", parse_bool, None),
-        "submitted_on": _get(cells, "submitted_on", _date, None),
-        "signed_on": _get(cells, "signed_on", _date, None),
+        "name": _get(cells, "name", _text, ""),
+        "scope_category": _get(cells, "scope_category", _category, None),
+        "left_within_3_years": _get(cells, "left_within_3_years", _bool, None),
+        "nothing_to_declare": _get(cells, "nothing_to_declare", _bool, None),
+        "submitted_on": _get(cells, "submitted_on", _day, None),
+        "signed_on": _get(cells, "signed_on", _day, None),
     }
 
 
@@ -525,8 +606,7 @@ def _parse_section(row: _Row) -> None:
     limits = _MAX_LENGTH[row.section.key]
     canonical: list[Any] = []
     for spec in fields:
-        parser = _date if spec.parser is parse_date else spec.parser
-        value = _get(cells, spec.key, parser, None)
+        value = _get(cells, spec.key, spec.parser, None)
         if value is None or value == "":
             if spec.required and not cells.failed(spec.key):
                 header = row.section.column(spec.key).header
@@ -556,24 +636,25 @@ def _canonical(value: Any) -> Any:
 
 
 def _load_cadres(session: Session, staff_nos: Sequence[str]) -> dict[str, _CadreRef]:
+    cadre, unit = _table(Cadre), _table(Unit)
+    connection = session.connection()
     found: dict[str, _CadreRef] = {}
     for chunk in _chunks(staff_nos):
         statement = (
             select(
-                Cadre.id,
-                Cadre.staff_no,
-                Cadre.name,
-                Cadre.unit_id,
-                Cadre.left_on,
-                Cadre.retired,
-                Unit.path,
+                cadre.c.id,
+                cadre.c.staff_no,
+                cadre.c.name,
+                cadre.c.unit_id,
+                cadre.c.left_on,
+                cadre.c.retired,
+                unit.c.path,
             )
-            .join(Unit, col(Unit.id) == col(Cadre.unit_id))
-            .where(col(Cadre.staff_no).in_(chunk))
+            .join(unit, unit.c.id == cadre.c.unit_id)
+            .where(cadre.c.staff_no.in_(chunk))
         )
-        for values in session.exec(statement):
-            cadre = _CadreRef(*values)
-            found[cadre.staff_no] = cadre
+        for values in connection.execute(statement):
+            found[values[1]] = _CadreRef(*values)
     return found
 
 
@@ -741,7 +822,7 @@ def _check_content(form: _Form) -> None:
                 f"this cadre declared “nothing to declare” in row {basics.number} of 基本情况; "
                 "this row contradicts it",
             )
-    elif not form.rows and not basics.cells.failed("nothing_to_declare"):
+    elif not form.rows and not nothing and not basics.cells.failed("nothing_to_declare"):
         if nothing is None:
             basics.cells.fail(
                 "nothing_to_declare",
@@ -807,18 +888,17 @@ def _sorted_errors(errors: Iterable[RowError]) -> list[RowError]:
 
 
 def _content_hash(form: _Form) -> str:
+    """sha256 over one line per row, sorted: neither row nor sheet order counts."""
     basics = form.basics.values
-    by_section: dict[str, list[str]] = {section.key: [] for section in ROW_SECTIONS}
-    for row in form.rows:
-        by_section[row.section.key].append(row.canonical)
-    payload = {
-        "nothing_to_declare": bool(basics["nothing_to_declare"]),
-        "left_within_3_years": bool(basics["left_within_3_years"]),
-        "signed_on": _canonical(basics["signed_on"]),
-        **{key: sorted(values) for key, values in by_section.items()},
-    }
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    signed_on = basics["signed_on"]
+    lines = sorted(f"{row.section.key}\t{row.canonical}" for row in form.rows)
+    lines.insert(
+        0,
+        f"basics\t{int(bool(basics['nothing_to_declare']))}"
+        f"\t{int(bool(basics['left_within_3_years']))}"
+        f"\t{signed_on.isoformat() if signed_on else ''}",
+    )
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def _apply(
@@ -832,8 +912,7 @@ def _apply(
     report: FormImportReport,
 ) -> None:
     cadre_ids = [form.cadre.id for form in forms]
-    current = _load_current(session, campaign_id, cadre_ids)
-    versions = _load_versions(session, campaign_id, cadre_ids)
+    current, versions = _load_versions(session, campaign_id, cadre_ids)
     new: list[_Form] = []
     amended: list[_Form] = []
     for form in forms:
@@ -863,6 +942,7 @@ def _apply(
     recorded_at = datetime.now(UTC)
     source_file = path.name[:300]
     declarations: list[dict[str, Any]] = []
+    statuses: Counter[DeliverableStatus] = Counter()
     for form in changed:
         basics = form.basics.values
         submitted_on = basics["submitted_on"] or as_of
@@ -886,14 +966,18 @@ def _apply(
         )
         due_on = dues.get(form.cadre.unit_id)
         if due_on is not None:
-            status = deliverable_status(due_on, submitted_on, as_of)
-            report.on_time += status is DeliverableStatus.on_time
-            report.late += status is DeliverableStatus.late
-    # Core executemany with RETURNING: one round trip per batch, ids in parameter order.
-    statement = insert(Declaration).returning(col(Declaration.id), sort_by_parameter_order=True)
-    ids = [declaration_id for (declaration_id,) in session.execute(statement, declarations)]
+            statuses[deliverable_status(due_on, submitted_on, as_of)] += 1
+    report.on_time = statuses[DeliverableStatus.on_time]
+    report.late = statuses[DeliverableStatus.late]
+    # Core executemany on the table, RETURNING in batches. Asking for parameter order would
+    # make SQLite insert row by row; each cadre has one new version, so its id is the key.
+    connection = session.connection()
+    table = _table(Declaration)
+    statement = insert(table).returning(table.c.cadre_id, table.c.id)
+    ids = {cadre_id: new_id for cadre_id, new_id in connection.execute(statement, declarations)}
     section_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for form, declaration_id in zip(changed, ids, strict=True):
+    for form in changed:
+        declaration_id = ids[form.cadre.id]
         for row in form.rows:
             section_rows[row.section.key].append(
                 {
@@ -904,48 +988,50 @@ def _apply(
                 }
             )
     for key, values in section_rows.items():
-        session.execute(insert(_SECTION_TABLES[key]), values)
+        connection.execute(insert(_table(_SECTION_TABLES[key])), values)
     session.flush()
 
 
-def _load_current(
+def _table(model: Any) -> Table:
+    return model.__table__
+
+
+def _load_versions(
     session: Session, campaign_id: int, cadre_ids: Sequence[int]
-) -> dict[int, _Current]:
-    found: dict[int, _Current] = {}
+) -> tuple[dict[int, _Current], dict[int, int]]:
+    """Per cadre of the file: its current declaration in the campaign, and its last version."""
+    table = _table(Declaration)
+    connection = session.connection()
+    current: dict[int, _Current] = {}
+    last: dict[int, int] = {}
     for chunk in _chunks(cadre_ids):
         statement = select(
-            Declaration.cadre_id, Declaration.id, Declaration.version, Declaration.content_hash
-        ).where(
-            Declaration.campaign_id == campaign_id,
-            col(Declaration.is_current).is_(True),
-            col(Declaration.cadre_id).in_(chunk),
-        )
-        for cadre_id, declaration_id, version, content_hash in session.exec(statement):
-            found[cadre_id] = _Current(declaration_id, version, content_hash)  # type: ignore[arg-type]
-    return found
-
-
-def _load_versions(session: Session, campaign_id: int, cadre_ids: Sequence[int]) -> dict[int, int]:
-    found: dict[int, int] = {}
-    for chunk in _chunks(cadre_ids):
-        statement = (
-            select(Declaration.cadre_id, func.max(Declaration.version))
-            .where(Declaration.campaign_id == campaign_id, col(Declaration.cadre_id).in_(chunk))
-            .group_by(col(Declaration.cadre_id))
-        )
-        found.update(dict(session.exec(statement).all()))  # type: ignore[arg-type]
-    return found
+            table.c.cadre_id,
+            table.c.id,
+            table.c.version,
+            table.c.content_hash,
+            table.c.is_current,
+        ).where(table.c.campaign_id == campaign_id, table.c.cadre_id.in_(chunk))
+        for cadre_id, declaration_id, version, content_hash, is_current in connection.execute(
+            statement
+        ):
+            last[cadre_id] = max(version, last.get(cadre_id, 0))
+            if is_current:
+                current[cadre_id] = _Current(declaration_id, version, content_hash)
+    return current, last
 
 
 def _load_dues(session: Session, campaign_id: int, unit_ids: Sequence[int]) -> dict[int, date]:
+    table = _table(Deliverable)
+    connection = session.connection()
     found: dict[int, date] = {}
     for chunk in _chunks(unit_ids):
-        statement = select(Deliverable.unit_id, Deliverable.due_on).where(
-            Deliverable.campaign_id == campaign_id,
-            Deliverable.kind == FORMS_DELIVERABLE,
-            col(Deliverable.unit_id).in_(chunk),
+        statement = select(table.c.unit_id, table.c.due_on).where(
+            table.c.campaign_id == campaign_id,
+            table.c.kind == FORMS_DELIVERABLE,
+            table.c.unit_id.in_(chunk),
         )
-        found.update(dict(session.exec(statement).all()))
+        found.update({unit_id: due_on for unit_id, due_on in connection.execute(statement)})
     return found
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from qinglian.rules.workdays import previous_working_day, subtract_working_days
+from qinglian.rules.workdays import (
+    next_working_day,
+    previous_working_day,
+    subtract_working_days,
+)
 
 
 def shift_date(template_date: date, template_start: date, campaign_start: date) -> date:
@@ -19,8 +23,8 @@ def cascade_deadline(
 
     A child must report before its parent has to, so every level below the campaign root
     loses ``days_per_level`` working days. The result never falls before ``not_before``
-    (the phase's first day): a deep tree in a short phase gets the phase start, not a
-    deadline already past when the phase opens.
+    (the phase's first day): a deep tree in a short phase gets the phase's first working
+    day, not a deadline already past when the phase opens.
     """
     if depth < 0:
         raise ValueError("depth must be >= 0")
@@ -28,7 +32,7 @@ def cascade_deadline(
         return root_deadline
     due = subtract_working_days(root_deadline, days_per_level * depth)
     if not_before is not None and due < not_before:
-        return not_before
+        return next_working_day(not_before)
     return due
 
 

@@ -27,6 +27,13 @@ def previous_working_day(day: date) -> date:
     return day
 
 
+def next_working_day(day: date) -> date:
+    """``day`` itself if offices work then, else the first working day after it."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def subtract_working_days(day: date, count: int) -> date:
     """The working day ``count`` working days before ``day`` (``day`` rolled back first)."""
     if count < 0:

@@ -50,6 +50,7 @@ def test_subtract_working_days(day: date, count: int, expected: date) -> None:
         (date(2012, 8, 10), 2, 2, None, date(2012, 8, 6)),
         (date(2012, 8, 10), 3, 2, None, date(2012, 8, 2)),
         (date(2012, 8, 10), 3, 2, date(2012, 8, 6), date(2012, 8, 6)),  # clamped to phase start
+        (date(2012, 8, 10), 4, 2, date(2012, 8, 4), date(2012, 8, 6)),  # …its first working day
         (date(2012, 10, 8), 1, 1, None, date(2012, 9, 29)),  # holidays and 调休 count
         (date(2012, 8, 10), 5, 0, None, date(2012, 8, 10)),  # a template may not cascade
     ],
