@@ -636,8 +636,7 @@ def status(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     console.print(
-        f"{record.title}  专项活动 {record.id}  截至 {day}"
-        + (f"  阶段 {phase}" if phase else ""),
+        f"{record.title}  专项活动 {record.id}  截至 {day}" + (f"  阶段 {phase}" if phase else ""),
         highlight=False,
     )
     console.print(_progress_table(progress))
