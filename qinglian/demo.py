@@ -308,9 +308,7 @@ def run_demo(console: Console) -> None:
     )
     assert campaign.id is not None
     for as_of in MOBILIZE_AS_OF:
-        console.print(
-            f"\n动员部署 mobilize — as of {as_of}（Prefect 流程运行中 / running）"
-        )
+        console.print(f"\n动员部署 mobilize — as of {as_of}（Prefect 流程运行中 / running）")
         outcome = start_phase(PhaseRunInput(campaign_id=campaign.id, phase="mobilize", as_of=as_of))
         console.print(
             f"  {outcome.units} 个单位，上报率 {percent(outcome.subtree.rate)}，"
