@@ -240,7 +240,11 @@ def _write_csv(directory: Path, forms: list[dict[str, list[list[Any]]]]) -> Path
 
 
 def _write_xlsx(path: Path, forms: list[dict[str, list[list[Any]]]]) -> Path:
-    workbook = Workbook(write_only=True)
+    # A regular (not write-only) workbook: like Excel and WPS it records each sheet's
+    # <dimension>, without which openpyxl rescans whole sheets on every open.
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.remove(workbook.active)
     for sheet, header in _headers().items():
         worksheet = workbook.create_sheet(sheet)
         worksheet.append(header)

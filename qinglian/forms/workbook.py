@@ -12,7 +12,9 @@ both straight from the sheet XML so the importer can refuse them instead of losi
 
 from __future__ import annotations
 
+import io
 import posixpath
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -361,7 +363,12 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
 
 def _inspect_sheet(archive: zipfile.ZipFile, title: str, part: str) -> SheetInspection:
     found = SheetInspection(title=title)
-    with archive.open(part) as handle:
+    data = archive.read(part)
+    # Most sheets have neither formulas nor merged cells: a byte scan settles it.
+    if not _FORMULA_OR_MERGE.search(data):
+        found.has_values = bool(_VALUE.search(data))
+        return found
+    with io.BytesIO(data) as handle:
         for _, element in iterparse(handle):
             tag = _local(element.tag)
             if tag == "c":
@@ -389,6 +396,12 @@ def _inspect_sheet(archive: zipfile.ZipFile, title: str, part: str) -> SheetInsp
                     min_col, min_row, max_col, max_row = range_boundaries(ref)
                     found.merged.append((min_col, min_row, max_col, max_row, ref))  # type: ignore[arg-type]
     return found
+
+
+# Tags with an optional namespace prefix (<f>, <x:f t="shared"/>, <mergeCell ref=…/>).
+_FORMULA_OR_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:f|mergeCell)[\s/>]")
+# A non-empty cached value or inline-string text.
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|t)(?:\s[^>]*)?>[^<]")
 
 
 def _local(tag: str) -> str:
