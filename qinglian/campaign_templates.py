@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from models.enums import Level
 from qinglian.errors import NotFoundError, QinglianError
+from qinglian.rules.ladder import LadderConfig, LaggingThresholds
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -84,6 +85,12 @@ class CampaignTemplate(BaseModel):
         default=2, ge=0, le=20, description="working days earlier per level down the tree"
     )
     phases: list[PhaseTemplate] = Field(min_length=1)
+    ladder: LadderConfig | None = Field(
+        default=None, description="the escalation ladder; unset means the default (DESIGN §6)"
+    )
+    lagging: LaggingThresholds | None = Field(
+        default=None, description="when a unit counts as lagging; unset means the defaults"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CampaignTemplate:

@@ -38,8 +38,10 @@ from qinglian.demo import run_demo
 from qinglian.errors import ImportRejected, QinglianError
 from qinglian.findings import list_findings
 from qinglian.form_progress import cadre_forms, missing_cadres
+from qinglian.forms.workbook import write_form_template
 from qinglian.importers.cadres import import_cadres
 from qinglian.importers.deliveries import import_deliveries
+from qinglian.importers.forms import import_forms
 from qinglian.importers.rules_review import import_rules_review
 from qinglian.importers.units import import_units
 from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
@@ -441,6 +443,72 @@ def deliver_import(
             session=session, campaign_id=campaign_id, path=file, skip_invalid=skip_invalid
         )
     _print_report(report)
+
+
+# --- declaration forms ---------------------------------------------------------------------
+
+
+def _default_campaign(text: str | None) -> int:
+    """The campaign named, or the only one there is."""
+    if text is not None:
+        return _campaign_id(text)
+    with db.session_scope() as session:
+        ids = session.exec(select(Campaign.id)).all()
+    if len(ids) != 1:
+        raise QinglianError(
+            "请用 --campaign 指定专项活动编号（`qinglian campaign list`）",
+            "name the campaign with --campaign (see `qinglian campaign list`)",
+        )
+    assert ids[0] is not None
+    return ids[0]
+
+
+@forms_app.command("template")
+@friendly
+def forms_template(
+    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    out: Annotated[Path, typer.Option(help="输出文件 output .xlsx")],
+    campaign: Annotated[str | None, typer.Option(help="专项活动编号 campaign id")] = None,
+) -> None:
+    """生成本单位空白《报告表》工作簿 / write the unit's blank form workbook."""
+    _schema()
+    campaign_id = _default_campaign(campaign)
+    with db.session_scope() as session:
+        path = write_form_template(
+            session=session, campaign_id=campaign_id, unit_code=unit, path=out
+        )
+    console.print(f"已生成 / written: {path}")
+
+
+@forms_app.command("import")
+@friendly
+def forms_import(
+    file: Path,
+    campaign: Annotated[str | None, typer.Option(help="专项活动编号 campaign id")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="收到日期 date received")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="更正理由（修改已报的表时必填）/ amendment reason")
+    ] = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """导入《报告表》（XLSX 或每表一个 CSV）/ import declaration forms."""
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    campaign_id = _default_campaign(campaign)
+    with db.session_scope() as session:
+        report = import_forms(
+            session=session,
+            path=file,
+            campaign_id=campaign_id,
+            as_of=day,
+            skip_invalid=skip_invalid,
+            reason=reason,
+        )
+    _print_report(report)
+    console.print(
+        f"按时 {report.on_time} 份，逾期 {report.late} 份 / on time {report.on_time}, "
+        f"late {report.late}"
+    )
 
 
 # --- rules review ---------------------------------------------------------------------------

@@ -575,9 +575,9 @@ def _check_rollup(node: dict[str, Any]) -> None:
         assert set(rate) >= set(RATE_KEYS)
         assert rate["received"] == rate["on_time"] + rate["late"]
         assert rate["expected"] == rate["received"] + rate["missing"] + rate["pending"]
-        expected = rate["expected"]
-        assert rate["rate"] == (round(rate["received"] / expected, 4) if expected else 1.0)
-        assert rate["on_time_rate"] == (round(rate["on_time"] / expected, 4) if expected else 1.0)
+        due = rate["received"] + rate["missing"]  # DHIS2: of the reports due (or already in)
+        assert rate["rate"] == (round(rate["received"] / due, 4) if due else 1.0)
+        assert rate["on_time_rate"] == (round(rate["on_time"] / due, 4) if due else 1.0)
     for key in COUNT_KEYS:
         below = sum(child["subtree"][key] for child in node["children"])
         assert node["subtree"][key] == node["own"][key] + below, (node["code"], key)

@@ -12,7 +12,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -29,9 +28,7 @@ from qinglian.tabular import ColumnSpec, parse_int, parse_text
 E = TypeVar("E", bound=StrEnum)
 
 # The campaign deliverable whose deadline is the unit's deadline for collecting the forms.
-FORMS_DELIVERABLE = "forms_collected"
 # Cadres who left office longer ago than this before the campaign started no longer file.
-SCOPE_YEARS_AFTER_LEAVING = 3
 INSTRUCTIONS_SHEET = "填报说明"
 OPTIONS_SHEET = "选项"
 YES, NO = "是", "否"
@@ -186,14 +183,6 @@ def section_for_sheet(name: str) -> Section | None:
         return _SECTION_NAMES[folded]
     matches = [section for section in SECTIONS if _fold(section.sheet) in folded]
     return matches[0] if len(matches) == 1 else None
-
-
-def scope_cutoff(campaign_start: date) -> date:
-    """The earliest leaving date of a cadre who still files: three years before the start."""
-    year = campaign_start.year - SCOPE_YEARS_AFTER_LEAVING
-    if campaign_start.month == 2 and campaign_start.day == 29:
-        return date(year, 2, 28)
-    return campaign_start.replace(year=year)
 
 
 # --- choices -------------------------------------------------------------------------------

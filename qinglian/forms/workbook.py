@@ -38,19 +38,19 @@ from models.campaign import Campaign, Deliverable
 from models.unit import Unit
 from qinglian.campaigns import get_campaign
 from qinglian.errors import QinglianError
+from qinglian.form_progress import FORMS_DELIVERABLE
 from qinglian.forms.columns import (
     BASICS,
     CHOICES,
     DATE_KEYS,
-    FORMS_DELIVERABLE,
     INSTRUCTIONS_SHEET,
     OPTIONS_SHEET,
     READ_ONLY_KEYS,
     SECTIONS,
     YES_NO_KEYS,
     Section,
-    scope_cutoff,
 )
+from qinglian.rules.scope import three_years_before
 from qinglian.units import get_unit_by_code
 
 _HEADER_FONT = Font(bold=True)
@@ -113,7 +113,8 @@ def write_form_template(*, session: Session, campaign_id: int, unit_code: str, p
         .where(
             Cadre.unit_id == unit.id,
             or_(
-                col(Cadre.left_on).is_(None), col(Cadre.left_on) >= scope_cutoff(campaign.start_on)
+                col(Cadre.left_on).is_(None),
+                col(Cadre.left_on) >= three_years_before(campaign.start_on),
             ),
         )
         .order_by(Cadre.staff_no)

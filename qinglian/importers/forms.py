@@ -69,9 +69,10 @@ from models.form import (
 from models.unit import Unit
 from qinglian.campaigns import get_campaign
 from qinglian.errors import ImportRejected, QinglianError, RowError
+from qinglian.form_progress import FORMS_DELIVERABLE
 from qinglian.forms.columns import (
     BASICS,
-    FORMS_DELIVERABLE,
+    DATE_KEYS,
     INSTRUCTIONS_SHEET,
     OPTIONS_SHEET,
     POSTS,
@@ -85,11 +86,11 @@ from qinglian.forms.columns import (
     parse_org_type,
     parse_recusal_situation,
     parse_relation,
-    scope_cutoff,
     section_for_sheet,
 )
 from qinglian.forms.workbook import SheetInspection, inspect_workbook
 from qinglian.importers.cadres import parse_scope_category
+from qinglian.rules.scope import three_years_before
 from qinglian.rules.status import deliverable_status
 from qinglian.tabular import (
     ImportReport,
@@ -101,6 +102,7 @@ from qinglian.tabular import (
     parse_text,
     read_rows,
     rejected_path,
+    split_reason,
 )
 
 # Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
@@ -111,6 +113,7 @@ _IGNORED_SHEETS = frozenset({INSTRUCTIONS_SHEET, OPTIONS_SHEET})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u2060")
 _MEMO_SIZE = 10_000
+_ABSENT = object()
 _FORMULA = re.compile(r"\s*=\s*\S")
 _NAME_NOISE = re.compile(r"[\s·•・‧∙⋅.]+")
 _SHOWN_CADRES = 20
@@ -261,6 +264,10 @@ _SECTION_TABLES: dict[str, Any] = {
     RETIREMENT_JOBS.key: DeclaredRetirementJob,
     RECUSALS.key: DeclaredRecusal,
 }
+_DATE_KEYS: dict[str, tuple[str, ...]] = {
+    section.key: tuple(spec.key for spec in section.columns if spec.key in DATE_KEYS)
+    for section in SECTIONS
+}
 # Widths come from the tables, so PostgreSQL never meets a value it would refuse.
 _MAX_LENGTH: dict[str, dict[str, int]] = {
     key: {
@@ -395,7 +402,7 @@ def _import(
         rows,
         cadres,
         start_on=campaign.start_on,
-        cutoff=scope_cutoff(campaign.start_on),
+        cutoff=three_years_before(campaign.start_on),
         root_path=root.path,
         as_of=as_of,
     )
@@ -583,9 +590,19 @@ def _parse_row(
 
 
 def _get(cells: RowCells, key: str, parser: Callable[[Any], Any], default: Any) -> Any:
-    if cells.errors and cells.failed(key):
+    """``cells.get``, skipping a column that already failed (a merged or formula cell)."""
+    if cells.errors:
+        return default if cells.failed(key) else cells.get(key, parser, default)
+    # No error yet means no Excel error value in the row (RowCells reports those up front):
+    # the cell can be parsed directly, which is what a province's 100,000 forms mostly need.
+    value = cells.record.get(key, _ABSENT)
+    if value is _ABSENT:
         return default
-    return cells.get(key, parser, default)
+    try:
+        return parser(value)
+    except ValueError as exc:
+        cells.fail(key, *split_reason(str(exc)))
+        return default
 
 
 def _parse_basics(row: _Row) -> None:
@@ -722,8 +739,9 @@ def _validate(
 
 
 def _check_dates(row: _Row, *, start_on: date, as_of: date) -> None:
-    for key, value in row.values.items():
-        if not isinstance(value, date):
+    for key in _DATE_KEYS[row.section.key]:
+        value = row.values.get(key)
+        if value is None:
             continue
         header = row.cells.table.header_of(key, row.section.columns)
         if value < _EARLIEST:

@@ -32,17 +32,21 @@ class ReportingRate(BaseModel):
 
     @property
     def due(self) -> int:
-        """Reports whose deadline has passed on ``as_of`` (received early ones count too)."""
+        """Reports that count on ``as_of``: those due by then, and those already in."""
         return self.expected - self.pending
 
     @property
     def rate(self) -> float:
-        """Reporting rate: received of expected, 0–1 (1 when nothing is expected)."""
-        return self.received / self.expected if self.expected else 1.0
+        """Reporting rate, DHIS2-style: received of the reports due (1 when none is due yet).
+
+        A report not yet due and not yet in does not lower the rate: mid-campaign, the rate says
+        how well units keep their deadlines so far, not how much of the campaign is left.
+        """
+        return self.received / self.due if self.due else 1.0
 
     @property
     def on_time_rate(self) -> float:
-        return self.on_time / self.expected if self.expected else 1.0
+        return self.on_time / self.due if self.due else 1.0
 
     def __add__(self, other: ReportingRate) -> ReportingRate:
         return ReportingRate(

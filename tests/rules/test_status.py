@@ -36,7 +36,9 @@ def test_deliverable_status(submitted: date | None, as_of: date, expected: S) ->
     [
         ([], 0, 0, 1.0),
         ([S.on_time, S.on_time], 2, 2, 1.0),
-        ([S.on_time, S.late, S.missing, S.pending], 4, 2, 0.5),
+        ([S.on_time, S.late, S.missing, S.pending], 4, 2, 2 / 3),  # pending is not yet due
+        ([S.on_time, S.missing], 2, 1, 0.5),
+        ([S.pending, S.pending], 2, 0, 1.0),  # nothing due yet
         ([S.missing], 1, 0, 0.0),
     ],
 )

@@ -1,0 +1,218 @@
+"""Complaints (信访举报), their candidate cadres, verification cases (调查核实) and the audit trail.
+
+Confidentiality (保密纪律) is built into the tables: the complaint text and the complainant's
+contact are stored only as Fernet ciphertext (``content_enc``, ``contact_enc``); duplicates are
+found through a keyed digest, never by decrypting; the receipt code of an anonymous complainant
+is kept only as its sha256. The accused's name and unit as written are kept in clear because
+matching needs them, but no ``repr``/``str`` of a complaint shows them, nor any ciphertext.
+No Prefect here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.campaign import utcnow
+from models.finding import FindingCategory
+
+
+class ComplaintChannel(StrEnum):
+    hotline = "hotline"
+    letter = "letter"
+    visit = "visit"
+    email = "email"
+    leader_mailbox = "leader_mailbox"
+    online = "online"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    ComplaintChannel.hotline: "举报电话",
+    ComplaintChannel.letter: "来信",
+    ComplaintChannel.visit: "来访",
+    ComplaintChannel.email: "电子邮件",
+    ComplaintChannel.leader_mailbox: "领导信箱",
+    ComplaintChannel.online: "网络举报（民声通道）",
+}
+
+
+class ComplaintStatus(StrEnum):
+    """received → matched | ambiguous | unmatched → cross_checked → closed."""
+
+    received = "received"
+    matched = "matched"
+    ambiguous = "ambiguous"
+    unmatched = "unmatched"
+    cross_checked = "cross_checked"
+    closed = "closed"
+
+    @property
+    def label(self) -> str:
+        return COMPLAINT_STATUS_LABELS[self]
+
+
+COMPLAINT_STATUS_LABELS = {
+    ComplaintStatus.received: "已受理",
+    ComplaintStatus.matched: "已对应到干部",
+    ComplaintStatus.ambiguous: "待人工甄别",
+    ComplaintStatus.unmatched: "未能对应到干部",
+    ComplaintStatus.cross_checked: "已比对，核实中",
+    ComplaintStatus.closed: "已办结",
+}
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class CaseOutcome(StrEnum):
+    substantiated = "substantiated"
+    partly = "partly"
+    unsubstantiated = "unsubstantiated"
+
+    @property
+    def label(self) -> str:
+        return {"substantiated": "属实", "partly": "部分属实", "unsubstantiated": "不属实"}[
+            self.value
+        ]
+
+
+class CrossCheckResult(StrEnum):
+    """What the cross-check found when it compared an allegation with the declaration."""
+
+    concealment_suspected = "concealment_suspected"
+    no_form = "no_form"
+    declared = "declared"
+    unspecified = "unspecified"
+
+    @property
+    def label(self) -> str:
+        return {
+            "concealment_suspected": "反映事项未申报，涉嫌隐瞒不报",
+            "no_form": "未填报报告表，涉嫌隐瞒不报",
+            "declared": "反映事项已申报",
+            "unspecified": "未指明问题类别",
+        }[self.value]
+
+
+class AuditAction(StrEnum):
+    received = "received"
+    linked_duplicate = "linked_duplicate"
+    matched = "matched"
+    assigned = "assigned"
+    cross_checked = "cross_checked"
+    case_opened = "case_opened"
+    case_read = "case_read"
+    case_read_denied = "case_read_denied"
+    verified = "verified"
+    receipt_lookup = "receipt_lookup"
+
+
+class Complaint(SQLModel, table=True):
+    """One complaint as received; see the module docstring for what is never kept in clear."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "intake_key"),
+        Index("ix_complaint_campaign_digest", "campaign_id", "content_digest"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    external_ref: str | None = Field(default=None, max_length=64, description="编号")
+    # What makes a re-imported row the same row (None for complaints entered by hand).
+    intake_key: str | None = Field(default=None, max_length=64)
+    channel: ComplaintChannel
+    received_on: date
+    anonymous: bool = False
+    receipt_code_hash: str | None = Field(default=None, max_length=64, index=True)
+    accused_name_raw: str = Field(max_length=100, repr=False)
+    accused_unit_raw: str = Field(default="", max_length=300, repr=False)
+    accused_name_norm: str = Field(default="", max_length=100, index=True, repr=False)
+    accused_unit_norm: str = Field(default="", max_length=300, repr=False)
+    title_hint: str = Field(default="", max_length=20, repr=False)
+    accused_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    alleged_category: FindingCategory | None = None
+    alleged_category_raw: str = Field(default="", max_length=100, repr=False)
+    content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False), repr=False)
+    contact_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True), repr=False
+    )
+    content_digest: str = Field(max_length=64, repr=False)
+    status: ComplaintStatus = Field(default=ComplaintStatus.received, index=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    matched_cadre_id: int | None = Field(default=None, foreign_key="cadre.id", index=True)
+    match_score: float | None = None
+    match_reason: str = Field(default="", max_length=500, repr=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+    def __repr_args__(self) -> Any:
+        # pydantic builds repr(), str() and rich's repr from this: only non-identifying fields.
+        for name in ("id", "campaign_id", "channel", "status", "duplicate_of_id"):
+            yield name, getattr(self, name, None)
+
+    def __repr__(self) -> str:
+        return f"Complaint({', '.join(f'{k}={v!r}' for k, v in self.__repr_args__())})"
+
+    def __str__(self) -> str:
+        return f"举报件 #{self.id}（{self.status}）"
+
+
+class ComplaintCandidate(SQLModel, table=True):
+    """A cadre a complaint may be about, ranked by score; the reason never quotes the text."""
+
+    __table_args__ = (UniqueConstraint("complaint_id", "rank"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    cadre_id: int = Field(foreign_key="cadre.id", index=True)
+    score: float
+    reason: str = Field(default="", max_length=200)
+    rank: int
+
+
+class VerificationCase(SQLModel, table=True):
+    """调查核实 of one complaint, at the cadre's managing unit (干部管理权限)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    complaint_id: int = Field(foreign_key="complaint.id", unique=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    cadre_id: int = Field(foreign_key="cadre.id", index=True)
+    managing_unit_id: int = Field(foreign_key="unit.id", index=True)
+    alleged_category: FindingCategory | None = None
+    check_result: CrossCheckResult
+    status: CaseStatus = Field(default=CaseStatus.open, index=True)
+    outcome: CaseOutcome | None = None
+    outcome_reason: str = Field(default="", max_length=2000)
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    opened_on: date
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which complaint or case, when; ``detail`` never holds plaintext."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=100)
+    action: AuditAction
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="verificationcase.id", index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,106 @@
+"""The notification outbox: digests to send, the item-steps each carries, and who to tell.
+
+A digest (``OutboxMessage``) is one message to one target per sweep. ``OutboxItem`` records
+which (item, ladder step) it carries, UNIQUE per (campaign, target, item, step), so no item-step
+is ever put in two digests. Targets are names (``lyg-wecom``) or ``email:<address>``; the
+Apprise URL behind a name lives in the environment, never here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.campaign import utcnow
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    given_up = "given_up"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "待发送",
+            "sending": "发送中",
+            "sent": "已发送",
+            "failed": "发送失败（待重试）",
+            "given_up": "已放弃",
+        }[self.value]
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One digest for one target; ``key`` is sha256(campaign, target, sweep day, item-steps)."""
+
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_outboxmessage_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    target: str = Field(max_length=300, index=True)
+    key: str = Field(max_length=64)
+    idempotency_key: str = Field(max_length=64)
+    sweep_on: date
+    title: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    item_count: int = 0
+    status: OutboxStatus = OutboxStatus.pending
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    last_error: str | None = Field(default=None, max_length=1000)
+    sent_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OutboxItem(SQLModel, table=True):
+    """One (item, ladder step) carried by a digest; ``item_key`` includes the deadline."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "target", "item_key", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    message_id: int = Field(foreign_key="outboxmessage.id", index=True)
+    target: str = Field(max_length=300)
+    item_key: str = Field(max_length=100)
+    step: str = Field(max_length=32)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    deadline: date
+
+
+class ContactRole(StrEnum):
+    office = "office"
+    head = "head"
+    discipline = "discipline"
+
+    @property
+    def label(self) -> str:
+        return {"office": "办公室", "head": "负责人", "discipline": "纪检"}[self.value]
+
+
+class NotifyContact(SQLModel, table=True):
+    """An extra notification target of a unit, beyond the columns ``Unit`` has.
+
+    The unit head has no address on ``Unit`` (only a name), so a head is reached through a
+    ``head`` contact; ``office`` and ``discipline`` contacts add to the unit's own columns.
+    """
+
+    __table_args__ = (UniqueConstraint("unit_id", "role", "target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: ContactRole
+    target: str = Field(max_length=300, description="a target name or email:<address>")
