@@ -140,16 +140,20 @@ def run_demo(console: Console) -> None:
     )
 
 
+def _print_forms(console: Console, as_of: date, forms: ReportingRate | None, what: str) -> None:
+    assert forms is not None
+    console.print(
+        f"{what}, as of {as_of}: 《报告表》应报 {forms.expected}，按时 {forms.on_time}，"
+        f"逾期 {forms.late}，缺报 {forms.missing}，未到期 {forms.pending}"
+    )
+
+
 def _rollup_table(progress: UnitProgress, as_of: date) -> Table:
     table = Table(
-        "单位 unit",
-        "事项应报",
-        "按时",
-        "逾期",
-        "缺报",
-        "上报率",
-        "报告表应报",
-        "报告表已报",
+        "单位",
+        "事项上报率",
+        "事项缺报",
+        "报告表上报率",
         "报告表缺报",
         "问题线索",
         title=f"逐级汇总（截至 {as_of}）/ roll-up",
@@ -162,13 +166,9 @@ def _rollup_table(progress: UnitProgress, as_of: date) -> Table:
         rate, forms = node.subtree, node.forms or ReportingRate()
         table.add_row(
             f"{indent}{node.name}",
-            str(rate.expected),
-            str(rate.on_time),
-            str(rate.late),
-            str(rate.missing),
             percent(rate.rate),
-            str(forms.expected),
-            str(forms.received),
+            str(rate.missing),
+            percent(forms.rate),
             str(forms.missing),
             str(sum(node.findings.values())),
         )
