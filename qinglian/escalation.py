@@ -478,7 +478,7 @@ def compose_digests(
                 target=target,
                 key=key,
                 title=title_template.render(context).strip(),
-                body=body_template.render(context).strip() + "\n",
+                body=body_template.render(context).strip(),
                 notices=tuple(target_notices),
             )
         )
@@ -517,7 +517,7 @@ def _sections(
                     "name": directory[unit_id].name,
                     "code": directory[unit_id].code,
                     "count": len(unit_notices),
-                    "items": [_item_row(n, as_of) for n in unit_notices[:ITEMS_PER_UNIT]],
+                    "entries": [_item_row(n, as_of) for n in unit_notices[:ITEMS_PER_UNIT]],
                     "more": max(0, len(unit_notices) - ITEMS_PER_UNIT),
                 }
             )

@@ -27,6 +27,7 @@ Apprise and urllib3 loggers are filtered so no URL or token part reaches a log.
 
 from __future__ import annotations
 
+import email.policy
 import importlib
 import logging
 import smtplib
@@ -84,6 +85,8 @@ _PLAIN_ARGS = frozenset(
     }
 )
 _MIN_SECRET = 4
+# RFC 5322's hard line limit: a 64-character key header is then never folded.
+_MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 _SMTP_TIMEOUT = 30.0
 
 
@@ -373,7 +376,7 @@ class AppriseNotifier:
         sender_name, sender = plugin.from_addr
         if not sender_name or sender_name == plugin.app_id:
             sender_name = SENDER_NAME
-        mail = EmailMessage()
+        mail = EmailMessage(policy=_MAIL_POLICY)
         mail["Subject"] = message.title
         mail["From"] = formataddr((sender_name, sender))
         mail["To"] = ", ".join(to)

@@ -11,9 +11,10 @@ managing unit; a rejected verification sends a ``done`` item back to ``in_progre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import insert, update
@@ -136,16 +137,12 @@ def rectification_state(
 def ensure_rectification_items(*, session: Session, campaign_id: int, default_due: date) -> int:
     """Give every confirmed finding of the campaign its item (due ``default_due``); idempotent.
 
-    The finding moves on to ``rectifying``. The managing unit (who verifies) is the cadre's
-    managing unit, or for a finding without a cadre the parent of the finding's unit.
-    Returns how many items were created.
+    The finding moves on to ``rectifying``. Returns how many items were created.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     _not_before_start(default_due, campaign.start_on, "整改时限", "the deadline")
-    rows = session.exec(
-        select(Finding.id, Finding.unit_id, Cadre.managing_unit_id, Unit.parent_id)
-        .join(Unit, col(Unit.id) == Finding.unit_id)
-        .outerjoin(Cadre, col(Cadre.id) == Finding.cadre_id)
+    finding_ids = session.exec(
+        select(Finding.id)
         .outerjoin(RectificationItem, col(RectificationItem.finding_id) == Finding.id)
         .where(
             col(Finding.campaign_id) == campaign_id,
@@ -154,30 +151,48 @@ def ensure_rectification_items(*, session: Session, campaign_id: int, default_du
         )
         .order_by(col(Finding.id))
     ).all()
-    if not rows:
+    return create_rectification_items(
+        session=session,
+        campaign_id=campaign_id,
+        items={finding_id: {"due_on": default_due} for finding_id in finding_ids if finding_id},
+    )
+
+
+def create_rectification_items(
+    *, session: Session, campaign_id: int, items: Mapping[int, Mapping[str, Any]]
+) -> int:
+    """Insert items for findings (by id) with the given fields (``due_on`` at least).
+
+    The managing unit (who verifies) is the cadre's managing unit, or for a finding without a
+    cadre the parent of the finding's unit. The findings move on to ``rectifying``.
+    """
+    if not items:
         return 0
+    finding_ids = sorted(items)
+    owners = managing_units(session=session, finding_ids=finding_ids)
     now = utcnow()
-    session.execute(
-        insert(RectificationItem),
-        [
+    rows = []
+    for finding_id in finding_ids:
+        unit_id, managing_unit_id = owners[finding_id]
+        fields = items[finding_id]
+        rows.append(
             {
                 "campaign_id": campaign_id,
                 "finding_id": finding_id,
                 "unit_id": unit_id,
-                "managing_unit_id": managing or parent or unit_id,
-                "measure": "",
-                "responsible": "",
-                "evidence": "",
-                "status": S.planned,
-                "due_on": default_due,
-                "original_due_on": default_due,
+                "managing_unit_id": managing_unit_id,
+                "measure": fields.get("measure", ""),
+                "responsible": fields.get("responsible", ""),
+                "evidence": fields.get("evidence", ""),
+                "status": fields.get("status", S.planned),
+                "done_on": fields.get("done_on"),
+                "due_on": fields["due_on"],
+                "original_due_on": fields["due_on"],
                 "created_at": now,
                 "updated_at": now,
             }
-            for finding_id, unit_id, managing, parent in rows
-        ],
-    )
-    finding_ids = [row[0] for row in rows]
+        )
+    session.execute(insert(RectificationItem), rows)
     for start in range(0, len(finding_ids), _CHUNK):
         session.execute(
             update(Finding)
@@ -189,6 +204,21 @@ def ensure_rectification_items(*, session: Session, campaign_id: int, default_du
         )
     session.flush()
     return len(rows)
+
+
+def managing_units(*, session: Session, finding_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per finding: (its unit, the unit that verifies its rectification)."""
+    owners: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(finding_ids), _CHUNK):
+        for finding_id, unit_id, managing, parent in session.exec(
+            select(Finding.id, Finding.unit_id, Cadre.managing_unit_id, Unit.parent_id)
+            .join(Unit, col(Unit.id) == Finding.unit_id)
+            .outerjoin(Cadre, col(Cadre.id) == Finding.cadre_id)
+            .where(col(Finding.id).in_(finding_ids[start : start + _CHUNK]))
+        ):
+            assert finding_id is not None
+            owners[finding_id] = (unit_id, managing or parent or unit_id)
+    return owners
 
 
 def get_rectification(*, session: Session, item_id: int) -> RectificationItemPublic:

@@ -36,7 +36,7 @@ _HAS_CJK = re.compile(f"[{_CJK}]")
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _PINYIN_LETTERS = "A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f:"
 _GLOSS = re.compile(
-    rf"(?<=[{_CJK}])\s*\(\s*([{_PINYIN_LETTERS}]+[1-5]?(?:[\s']+[{_PINYIN_LETTERS}]+[1-5]?)*)\s*\)"
+    rf"(?<=[{_CJK}])\s*\(\s*([{_PINYIN_LETTERS}]+[1-5]?(?:[\s']+[{_PINYIN_LETTERS}]+[1-5]?)*)\s*\)(?:\s+(?=[{_CJK}]))?"
 )
 _NAME_DOTS = re.compile(r"[·•‧∙⋅・.．]")
 _PUNCTUATION = re.compile(
