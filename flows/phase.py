@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from models.progress import UnitOutcome, UnitRunInput
 from qinglian.clock import today_in_china
 from qinglian.rules.rollup import roll_up
+from tasks.complaints import cross_check_complaints, publish_complaints_summary
 from tasks.find import examine_unit_forms
 from tasks.progress import (
     assess_unit,
@@ -73,6 +74,11 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
     )
     with tags(f"campaign:{context.campaign_id}", f"phase:{context.phase_key}"):
         outcome = unit_flow(root)
+    if "complaints" in context.activities:
+        # After the forms are in: complaints are matched and cross-checked campaign-wide, and
+        # the findings and cases they open are counted into the summary.
+        complaints = cross_check_complaints(context.campaign_id, as_of)
+        publish_complaints_summary(context, complaints, as_of)
     publish_phase_summary(context, outcome, as_of)
     return outcome
 

@@ -110,7 +110,6 @@ class AuditAction(StrEnum):
     matched = "matched"
     assigned = "assigned"
     cross_checked = "cross_checked"
-    case_opened = "case_opened"
     case_read = "case_read"
     case_read_denied = "case_read_denied"
     verified = "verified"

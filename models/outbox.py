@@ -71,13 +71,14 @@ class OutboxItem(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("campaign_id", "target", "item_key", "step"),)
 
+    # No index of its own on campaign_id: the unique constraint leads with it.
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
     message_id: int = Field(foreign_key="outboxmessage.id", index=True)
     target: str = Field(max_length=300)
     item_key: str = Field(max_length=100)
     step: str = Field(max_length=32)
-    unit_id: int = Field(foreign_key="unit.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
     deadline: date
 
 

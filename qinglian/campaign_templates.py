@@ -19,7 +19,7 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 NON_DEPARTMENT_LEVELS = [level for level in Level if level is not Level.department]
 
 
-Activity = Literal["declarations", "rules_review"]
+Activity = Literal["declarations", "rules_review", "complaints"]
 
 
 class RelativeDue(BaseModel):

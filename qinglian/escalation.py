@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel
@@ -28,7 +29,13 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from models.campaign import Campaign, Deliverable
-from models.finding import Finding, FindingStatus, RuleDecision, RuleReviewItem
+from models.finding import (
+    Finding,
+    FindingCategory,
+    FindingStatus,
+    RuleDecision,
+    RuleReviewItem,
+)
 from models.outbox import ContactRole, NotifyContact
 from models.rectification import RectificationItem
 from models.unit import Unit
@@ -84,8 +91,7 @@ ITEM_KIND_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class OpenItem:
+class OpenItem(NamedTuple):
     """One thing a unit owes by a deadline; ``key`` includes the deadline, so an extension
     (or a moved relative deadline) starts the ladder again."""
 
@@ -96,8 +102,7 @@ class OpenItem:
     deadline: date
 
 
-@dataclass(frozen=True, slots=True)
-class UnitEntry:
+class UnitEntry(NamedTuple):
     """A unit as the sweep needs it: where it sits and how to reach it."""
 
     id: int
@@ -110,18 +115,14 @@ class UnitEntry:
     discipline: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One (item, step) for one target."""
+class Notice(NamedTuple):
+    """One (item, step) for one target; ``rank`` is the step's place in the ladder."""
 
     target: str
     item: OpenItem
     step: LadderStep
-    step_rank: int
-
-    @property
-    def item_step(self) -> str:
-        return f"{self.item.key}#{self.step.key}"
+    rank: int
+    item_step: str
 
 
 @dataclass(slots=True)
@@ -129,6 +130,7 @@ class DueNotices:
     notices: list[Notice] = field(default_factory=list)
     open_items: int = 0
     due_item_steps: int = 0
+    already_queued: int = 0
     unreachable: int = 0
 
 
@@ -178,9 +180,11 @@ def open_items(
     """Every item not done by ``as_of`` whose deadline is on or before ``due_by``."""
     assert campaign.id is not None
     bound = due_by or date.max
+    # Core rows, not ORM ones: a national sweep reads a few hundred thousand of them.
+    rows = session.connection().execute
     items: list[OpenItem] = []
     forms_units: list[tuple[int, int, str, date]] = []
-    for item_id, unit_id, kind, title, due_on in session.exec(
+    for item_id, unit_id, kind, title, due_on in rows(
         select(
             Deliverable.id,
             Deliverable.unit_id,
@@ -201,7 +205,8 @@ def open_items(
     if forms_units:
         items.extend(_forms_items(session, campaign, as_of, forms_units))
 
-    for item_id, unit_id, finding_id, category, due_on in session.exec(
+    labels = {category: category.label for category in FindingCategory}
+    for item_id, unit_id, finding_id, category, due_on in rows(
         select(
             RectificationItem.id,
             RectificationItem.unit_id,
@@ -216,12 +221,13 @@ def open_items(
             col(RectificationItem.due_on) <= bound,
         )
     ):
-        title = f"问题{finding_id}的整改（{category.label}）"
+        title = f"问题{finding_id}的整改（{labels[category]}）"
         items.append(
             OpenItem(f"r:{item_id}@{due_on}", ItemKind.rectification, unit_id, title, due_on)
         )
 
-    for item_id, unit_id, title, decision, due_on in session.exec(
+    decisions = {decision: decision.label for decision in RuleDecision}
+    for item_id, unit_id, title, decision, due_on in rows(
         select(
             RuleReviewItem.id,
             RuleReviewItem.unit_id,
@@ -236,14 +242,12 @@ def open_items(
             col(RuleReviewItem.due_on) <= bound,
         )
     ):
-        assert due_on is not None
-        label = RuleDecision(decision).label
         items.append(
             OpenItem(
                 f"rr:{item_id}@{due_on}",
                 ItemKind.rule_review,
                 unit_id,
-                f"制度「{title}」{label}",
+                f"制度「{title}」{decisions[decision]}",
                 due_on,
             )
         )
@@ -283,7 +287,7 @@ def unit_directory(*, session: Session, campaign: Campaign) -> dict[int, UnitEnt
     ):
         extra[(unit_id, ContactRole(role))].append(_target(target))
     directory: dict[int, UnitEntry] = {}
-    rows = session.exec(
+    rows = session.connection().execute(
         select(
             Unit.id,
             Unit.code,
@@ -334,10 +338,14 @@ class Recipients:
         self._cache: dict[tuple[int, Audience], tuple[str, ...]] = {}
 
     def __call__(self, unit_id: int, audience: Audience) -> tuple[str, ...]:
+        return self.resolve(unit_id, audience)
+
+    def resolve(self, unit_id: int, audience: Audience) -> tuple[str, ...]:
         key = (unit_id, audience)
-        if key not in self._cache:
-            self._cache[key] = self._resolve(unit_id, audience)
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._resolve(unit_id, audience)
+        return found
 
     def _resolve(self, unit_id: int, audience: Audience) -> tuple[str, ...]:
         unit = self._units.get(unit_id)
@@ -374,8 +382,10 @@ def due_notices(
     as_of: date,
     ladder: Ladder | None = None,
     directory: Mapping[int, UnitEntry] | None = None,
+    queued: Container[tuple[str, str, str]] = frozenset(),
 ) -> DueNotices:
-    """Every (target, item, step) whose time has come by ``as_of``."""
+    """Every (target, item, step) whose time has come by ``as_of``, except those ``queued``
+    (target, item key, step key) already."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     ladder = ladder or campaign_ladder(campaign)
     items = open_items(
@@ -385,16 +395,25 @@ def due_notices(
         due_by=earliest_open_deadline(ladder, as_of),
     )
     directory = directory or unit_directory(session=session, campaign=campaign)
-    return notices_for(items, as_of=as_of, ladder=ladder, recipients=Recipients(directory))
+    return notices_for(
+        items, as_of=as_of, ladder=ladder, recipients=Recipients(directory), queued=queued
+    )
 
 
 def notices_for(
-    items: Iterable[OpenItem], *, as_of: date, ladder: Ladder, recipients: Recipients
+    items: Iterable[OpenItem],
+    *,
+    as_of: date,
+    ladder: Ladder,
+    recipients: Recipients,
+    queued: Container[tuple[str, str, str]] = frozenset(),
 ) -> DueNotices:
     """Apply the ladder to open items and resolve each step's audience (pure, given targets)."""
     result = DueNotices()
+    notices = result.notices
     steps = ladder.steps
     reached_by_days: dict[int, int] = {}
+    resolve = recipients.resolve
     for item in items:
         result.open_items += 1
         days = (as_of - item.deadline).days
@@ -404,11 +423,15 @@ def notices_for(
         for rank in range(reached):
             step = steps[rank]
             result.due_item_steps += 1
-            targets = recipients(item.unit_id, step.audience)
+            targets = resolve(item.unit_id, step.audience)
             if not targets:
                 result.unreachable += 1
+            item_step = f"{item.key}#{step.key}"
             for target in targets:
-                result.notices.append(Notice(target, item, step, rank))
+                if (target, item.key, step.key) in queued:
+                    result.already_queued += 1
+                else:
+                    notices.append(Notice(target, item, step, rank, item_step))
     return result
 
 
@@ -422,6 +445,7 @@ _ENV = Environment(
     keep_trailing_newline=False,
     undefined=StrictUndefined,
 )
+DIGEST_TEMPLATE = "digest.j2"
 _SECTION_HEADINGS = {
     Audience.office: "本单位待办事项",
     Audience.head: "本单位逾期事项（呈单位负责人）",
@@ -437,6 +461,33 @@ _SECTION_REQUESTS = {
 _AUDIENCE_ORDER = list(Audience)
 
 
+# What the template sees: plain tuples, so Jinja's attribute lookups take the fast path.
+class ItemRow(NamedTuple):
+    kind: str
+    title: str
+    deadline: str
+    state: str
+
+
+class UnitBlock(NamedTuple):
+    name: str
+    code: str
+    count: int
+    entries: list[tuple[int, ItemRow]]
+    more: int
+
+
+class Section(NamedTuple):
+    number: str
+    audience: Audience
+    heading: str
+    request: str
+    units: list[UnitBlock]
+    count: int
+    more_units: int
+    more_items: int
+
+
 def compose_digests(
     notices: Iterable[Notice],
     *,
@@ -445,41 +496,46 @@ def compose_digests(
     directory: Mapping[int, UnitEntry],
 ) -> list[Digest]:
     """One digest per target: its notices grouped by audience, then unit."""
-    by_target: dict[str, list[Notice]] = defaultdict(list)
-    seen: set[tuple[str, str]] = set()
+    by_target: dict[str, dict[str, Notice]] = {}
     for notice in notices:
-        marker = (notice.target, notice.item_step)
-        if marker not in seen:
-            seen.add(marker)
-            by_target[notice.target].append(notice)
-    body_template = _ENV.get_template("digest.j2")
-    title_template = _ENV.get_template("digest_title.j2")
-    as_of_zh = f"{as_of.year}年{as_of.month}月{as_of.day}日"
-    campaign_short = _short_title(campaign.title)
+        carried = by_target.get(notice.target)
+        if carried is None:
+            carried = by_target[notice.target] = {}
+        carried[notice.item_step] = notice
+    template = _ENV.get_template(DIGEST_TEMPLATE)
+    rows: dict[str, ItemRow] = {}
+    fixed = {
+        "campaign_title": campaign.title,
+        "campaign_short": _short_title(campaign.title),
+        "as_of_zh": f"{as_of.year}年{as_of.month}月{as_of.day}日",
+        "closing": "专项活动办公室",
+    }
     digests = []
     for target in sorted(by_target):
-        target_notices = by_target[target]
-        key = digest_key(campaign.id or 0, target, as_of, (n.item_step for n in target_notices))
-        sections = _sections(target_notices, as_of, directory)
-        total = sum(section["count"] for section in sections)
-        context = {
-            "campaign_title": campaign.title,
-            "campaign_short": campaign_short,
-            "as_of_zh": as_of_zh,
-            "recipient": _recipient(target_notices, directory),
-            "sections": sections,
-            "total": total,
-            "headline": _headline(sections),
-            "closing": "专项活动办公室",
-            "key": key,
-        }
+        carried = by_target[target]
+        target_notices = tuple(carried.values())
+        key = digest_key(campaign.id or 0, target, as_of, carried)
+        sections = _sections(target_notices, as_of, directory, rows)
+        # shared=True: the template uses no Jinja globals, so skip merging them per digest.
+        context = template.new_context(
+            {
+                **fixed,
+                "recipient": _recipient(sections),
+                "sections": sections,
+                "total": sum(section.count for section in sections),
+                "headline": _headline(sections),
+                "key": key,
+                "short_key": key[:16],
+            },
+            shared=True,
+        )
         digests.append(
             Digest(
                 target=target,
                 key=key,
-                title=title_template.render(context).strip(),
-                body=body_template.render(context).strip(),
-                notices=tuple(target_notices),
+                title="".join(template.blocks["title"](context)).strip(),
+                body="".join(template.blocks["body"](context)).strip(),
+                notices=target_notices,
             )
         )
     return digests
@@ -492,53 +548,74 @@ def digest_key(campaign_id: int, target: str, as_of: date, item_steps: Iterable[
 
 
 def _sections(
-    notices: Sequence[Notice], as_of: date, directory: Mapping[int, UnitEntry]
-) -> list[dict[str, object]]:
+    notices: Sequence[Notice],
+    as_of: date,
+    directory: Mapping[int, UnitEntry],
+    rows: dict[str, ItemRow],
+) -> list[Section]:
     # Within a section, an item shows once, at the highest step this target got for it.
-    best: dict[Audience, dict[str, Notice]] = defaultdict(dict)
+    best: dict[Audience, dict[str, Notice]] = {}
     for notice in notices:
-        shown = best[notice.step.audience]
-        other = shown.get(notice.item.key)
-        if other is None or notice.step_rank > other.step_rank:
-            shown[notice.item.key] = notice
-    sections: list[dict[str, object]] = []
+        audience = notice.step.audience
+        shown = best.get(audience)
+        if shown is None:
+            shown = best[audience] = {}
+        key = notice.item.key
+        other = shown.get(key)
+        if other is None or notice.rank > other.rank:
+            shown[key] = notice
+    sections: list[Section] = []
     for audience in _AUDIENCE_ORDER:
-        if audience not in best:
+        chosen = best.get(audience)
+        if chosen is None:
             continue
-        by_unit: dict[int, list[Notice]] = defaultdict(list)
-        for notice in best[audience].values():
-            by_unit[notice.item.unit_id].append(notice)
-        unit_ids = sorted(by_unit, key=lambda u: (-len(by_unit[u]), directory[u].code))
+        by_unit: dict[int, list[OpenItem]] = {}
+        for notice in chosen.values():
+            item = notice.item
+            listed = by_unit.get(item.unit_id)
+            if listed is None:
+                by_unit[item.unit_id] = [item]
+            else:
+                listed.append(item)
+        unit_ids = list(by_unit)
+        if len(unit_ids) > 1:
+            unit_ids.sort(key=lambda u: (-len(by_unit[u]), directory[u].code))
         units = []
         for unit_id in unit_ids[:UNITS_PER_SECTION]:
-            unit_notices = sorted(by_unit[unit_id], key=lambda n: (n.item.deadline, n.item.key))
+            unit_items = by_unit[unit_id]
+            unit_items.sort(key=_by_deadline)
+            entries = []
+            for number, item in enumerate(unit_items[:ITEMS_PER_UNIT], start=1):
+                row = rows.get(item.key)
+                if row is None:
+                    row = rows[item.key] = _item_row(item, as_of)
+                entries.append((number, row))
+            unit = directory[unit_id]
+            count = len(unit_items)
             units.append(
-                {
-                    "name": directory[unit_id].name,
-                    "code": directory[unit_id].code,
-                    "count": len(unit_notices),
-                    "entries": [_item_row(n, as_of) for n in unit_notices[:ITEMS_PER_UNIT]],
-                    "more": max(0, len(unit_notices) - ITEMS_PER_UNIT),
-                }
+                UnitBlock(unit.name, unit.code, count, entries, max(0, count - ITEMS_PER_UNIT))
             )
         rest = unit_ids[UNITS_PER_SECTION:]
         sections.append(
-            {
-                "number": _CN_NUMERALS[len(sections)],
-                "audience": audience.value,
-                "heading": _SECTION_HEADINGS[audience],
-                "request": _SECTION_REQUESTS[audience],
-                "units": units,
-                "count": len(best[audience]),
-                "more_units": len(rest),
-                "more_items": sum(len(by_unit[u]) for u in rest),
-            }
+            Section(
+                number=_CN_NUMERALS[len(sections)],
+                audience=audience,
+                heading=_SECTION_HEADINGS[audience],
+                request=_SECTION_REQUESTS[audience],
+                units=units,
+                count=len(chosen),
+                more_units=len(rest),
+                more_items=sum(len(by_unit[u]) for u in rest),
+            )
         )
     return sections
 
 
-def _item_row(notice: Notice, as_of: date) -> dict[str, str]:
-    item = notice.item
+def _by_deadline(item: OpenItem) -> tuple[date, str]:
+    return item.deadline, item.key
+
+
+def _item_row(item: OpenItem, as_of: date) -> ItemRow:
     days = (as_of - item.deadline).days
     if days < 0:
         state = f"还有{-days}天到期"
@@ -546,32 +623,29 @@ def _item_row(notice: Notice, as_of: date) -> dict[str, str]:
         state = "今日到期"
     else:
         state = f"已逾期{days}天"
-    return {
-        "kind": item.kind.label,
-        "title": item.title,
-        "deadline": f"{item.deadline.month}月{item.deadline.day}日",
-        "state": state,
-    }
+    return ItemRow(
+        item.kind.label, item.title, f"{item.deadline.month}月{item.deadline.day}日", state
+    )
 
 
-def _recipient(notices: Sequence[Notice], directory: Mapping[int, UnitEntry]) -> str:
-    audiences = {n.step.audience for n in notices}
+def _recipient(sections: Sequence[Section]) -> str:
+    audiences = {section.audience for section in sections}
     if audiences <= {Audience.office, Audience.head}:
-        unit_ids = {n.item.unit_id for n in notices}
-        if len(unit_ids) == 1:
-            return f"{directory[next(iter(unit_ids))].name}专项活动办公室"
+        names = {unit.name for section in sections for unit in section.units}
+        if len(names) == 1 and not any(section.more_units for section in sections):
+            return f"{names.pop()}专项活动办公室"
     if audiences == {Audience.discipline}:
         return "纪检监察组织"
     return "专项活动办公室"
 
 
-def _headline(sections: Sequence[Mapping[str, object]]) -> str:
-    audiences = {section["audience"] for section in sections}
-    if Audience.discipline.value in audiences:
+def _headline(sections: Sequence[Section]) -> str:
+    audiences = {section.audience for section in sections}
+    if Audience.discipline in audiences:
         return "逾期事项提请纪检督办"
-    if Audience.parent_office.value in audiences:
+    if Audience.parent_office in audiences:
         return "下级单位逾期督办"
-    if Audience.head.value in audiences:
+    if Audience.head in audiences:
         return "逾期事项督办"
     return "待办事项提醒"
 

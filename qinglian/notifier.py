@@ -169,10 +169,15 @@ def url_secrets(url: str) -> set[str]:
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret replaced by ``***`` (longest first, so parts of parts go too)."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret and secret in text:
+    ordered = secrets if isinstance(secrets, tuple) else _longest_first(secrets)
+    for secret in ordered:
+        if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def _longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
 
 
 class _Secrets:
@@ -180,16 +185,23 @@ class _Secrets:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: frozenset[str] = frozenset()
+        self._values: set[str] = set()
+        self._ordered: tuple[str, ...] | None = ()
 
     def add_url(self, url: str) -> None:
         found = url_secrets(url)
         with self._lock:
-            self._values = self._values | found
+            if not found <= self._values:
+                self._values |= found
+                self._ordered = None
 
     @property
-    def values(self) -> frozenset[str]:
-        return self._values
+    def values(self) -> tuple[str, ...]:
+        """Longest first, as :func:`redact` wants them."""
+        with self._lock:
+            if self._ordered is None:
+                self._ordered = _longest_first(self._values)
+            return self._ordered
 
 
 SECRETS = _Secrets()
@@ -308,21 +320,18 @@ class AppriseNotifier:
         return urls
 
     def _expand(self, value: str, shown: str) -> list[str]:
-        urls = []
-        for url in parse_urls(value):
-            if url.startswith(PREFECT_SECRET_SCHEME):
-                block = url.removeprefix(PREFECT_SECRET_SCHEME).strip("/")
-                try:
-                    secret = self._secret_loader(block)
-                except Exception:
-                    raise NotifyError(
-                        f"无法读取通知目标「{shown}」的 Prefect Secret 块「{block}」",
-                        f"cannot load the Prefect Secret block {block!r} of target {shown!r}",
-                    ) from None
-                SECRETS.add_url(secret)
-                urls.extend(parse_urls(secret))
-            else:
-                urls.append(url)
+        value = value.strip()
+        if value.startswith(PREFECT_SECRET_SCHEME):
+            block = value.removeprefix(PREFECT_SECRET_SCHEME).strip("/")
+            try:
+                value = self._secret_loader(block)
+            except Exception:
+                raise NotifyError(
+                    f"无法读取通知目标「{shown}」的 Prefect Secret 块「{block}」",
+                    f"cannot load the Prefect Secret block {block!r} of target {shown!r}",
+                ) from None
+            SECRETS.add_url(value)
+        urls = parse_urls(value)
         for url in urls:
             SECRETS.add_url(url)
         return urls
@@ -341,7 +350,7 @@ class AppriseNotifier:
             url = server.url(privacy=False)
             SECRETS.add_url(url)
             for tag in server.tags:
-                by_tag.setdefault(normalise_target(tag), []).append(url)
+                by_tag.setdefault(normalise_target(str(tag)), []).append(url)
         self._config = by_tag
         return by_tag
 

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import partial
 
 from rapidfuzz import fuzz
 
@@ -54,10 +53,10 @@ AUTO_THRESHOLD = 0.85
 MARGIN = 0.1
 FLOOR = 0.5
 # A block this small is scored cadre by cadre (fuzzy included); a larger one by lookups only.
-SCAN_LIMIT = 3000
+SCAN_LIMIT = 300
 # At most this many cadres are scored from one lookup bucket (王院长 across a whole country).
 BUCKET_LIMIT = 200
-KEEP = 5
+KEEP = 3
 _EPSILON = 1e-9
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 _TITLE_RE = re.compile("|".join(TITLES))
@@ -110,35 +109,31 @@ def fold_name(name: str) -> str:
     return _SPACES.sub("", to_simplified(to_halfwidth(name)))
 
 
-def score_cadre(
-    query: NameQuery, name: str, post: str, pinyin: Callable[[], str]
-) -> Candidate | None:
-    """The score of one cadre (folded ``name``, ``post``) for ``query``; None below the floor.
+def score_cadre(query: NameQuery, name: str, post: str, pinyin: str) -> tuple[float, str] | None:
+    """(score, reason) of one cadre (folded ``name``, ``post``, ``pinyin`` key) for ``query``.
 
-    ``pinyin`` gives the cadre's pinyin key on demand, so it is computed only when needed.
-    The returned candidate's ``cadre_id`` is 0: the caller fills it in.
+    None below the floor.
     """
     score, reason = 0.0, ""
     if query.name:
         if name == query.name:
             score, reason = EXACT, "姓名一致"
-        elif query.pinyin and pinyin() == query.pinyin:
+        elif query.pinyin and pinyin == query.pinyin:
             score, reason = HOMOPHONE, "姓名同音（拼音一致）"
         else:
-            ratio = fuzz.ratio(query.name, name)
-            if ratio >= FLOOR * 100:
+            ratio = fuzz.ratio(query.name, name, score_cutoff=FLOOR * 100)
+            if ratio:
                 score, reason = FUZZY_MAX * ratio / 100, f"姓名相近（相似度 {ratio:.0f}）"
         if score and query.title and title_relation(query.title, query.deputy, post) == "same":
             score, reason = min(EXACT, score + 0.05), reason + f"，职务为{_title(query)}"
     elif query.latin:
-        key = pinyin()
-        if key == query.pinyin:
+        if pinyin == query.pinyin:
             score, reason = LATIN, "姓名拼音一致"
-        elif query.pinyin_swapped and key == query.pinyin_swapped:
+        elif query.pinyin_swapped and pinyin == query.pinyin_swapped:
             score, reason = SWAPPED, "姓名拼音一致（姓、名顺序颠倒）"
         else:
-            ratio = fuzz.ratio(query.pinyin, key)
-            if ratio >= 80:
+            ratio = fuzz.ratio(query.pinyin, pinyin, score_cutoff=80)
+            if ratio:
                 score, reason = FUZZY_MAX * ratio / 100, f"姓名拼音相近（相似度 {ratio:.0f}）"
     elif query.surname:
         if query.title and surname_of(name) == query.surname:
@@ -157,7 +152,7 @@ def score_cadre(
             score, reason = TITLE_ONLY - 0.05, f"未写姓名，职务与{_title(query)}相近"
     if score < FLOOR - _EPSILON:
         return None
-    return Candidate(cadre_id=0, score=round(score, 4), reason=reason)
+    return round(score, 4), reason
 
 
 def _title(query: NameQuery) -> str:
@@ -287,16 +282,15 @@ class CadreIndex:
             positions, crowded = self._looked_up(query, prefixes)
         scored = 0
         found: list[Candidate] = []
+        names, posts, ids, pinyins = self.names, self.posts, self.ids, self._pinyin
         for position in positions:
             scored += 1
-            candidate = score_cadre(
-                query,
-                self.names[position],
-                self.posts[position],
-                partial(self.pinyin_of, position),
-            )
-            if candidate is not None:
-                found.append(Candidate(self.ids[position], candidate.score, candidate.reason))
+            pinyin = pinyins[position]
+            if pinyin is None:
+                pinyin = pinyins[position] = pinyin_key(names[position])
+            scoring = score_cadre(query, names[position], posts[position], pinyin)
+            if scoring is not None:
+                found.append(Candidate(ids[position], *scoring))
         ranked = rank(found)
         decision = decide(ranked, auto=auto and not crowded)
         reason = "候选人过多，需人工甄别" if crowded and len(ranked) > 1 else ""

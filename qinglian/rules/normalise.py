@@ -274,17 +274,25 @@ def pinyin_key(name: str) -> str:
     """The toneless pinyin of a Chinese name, surname read as a surname: 曾丽 → zengli."""
     if not name:
         return ""
-    surname = surname_of(name)
-    head = SURNAME_READINGS.get(surname) or "".join(_char_pinyin(char) for char in surname)
-    return head + "".join(_char_pinyin(char) for char in name[len(surname) :])
+    head = name[:2] if name[:2] in SURNAME_READINGS else name[0]
+    reading = SURNAME_READINGS.get(head)
+    if reading is None:
+        head, reading = "", ""
+    chars = _CHAR_PINYIN
+    return reading + "".join([chars.get(char) or _char_pinyin(char) for char in name[len(head) :]])
 
 
-@lru_cache(maxsize=65536)
+# A plain dict in front of pypinyin: a national index reads a few thousand distinct characters
+# millions of times.
+_CHAR_PINYIN: dict[str, str] = {}
+
+
 def _char_pinyin(char: str) -> str:
-    if char == "·":
-        return ""
-    reading = lazy_pinyin(char, errors="ignore")
-    return _plain_latin(reading[0]) if reading else ""
+    reading = "" if char == "·" else lazy_pinyin(char, errors="ignore")
+    key = _plain_latin(reading[0]) if reading else ""
+    if len(_CHAR_PINYIN) < 100_000:
+        _CHAR_PINYIN[char] = key
+    return key
 
 
 def title_relation(title: str, deputy: bool, post: str) -> str | None:
@@ -360,6 +368,7 @@ _LEVEL_MARKERS = re.compile(r"自治区|自治州|自治县|特别行政区|省|
 # A bare department name (产科) is no anchor for 产科医院…; nor is a name many units share.
 _NESTED_HEAD_MIN = 3
 _NESTED_PARENTS_MAX = 5
+_CACHE_MAX = 500_000
 _FUZZY_MIN = 85.0
 _FUZZY_GAP = 5.0
 _GRAM_POSTING_MAX = 2000
@@ -446,12 +455,17 @@ class UnitDirectory:
 
     def resolve(self, raw: str) -> UnitMatch:
         """The unit(s) a complaint's 被反映单位 names; :data:`UNKNOWN_UNIT` when none fits."""
+        cached = self._cache.get(raw)
+        if cached is not None:
+            return cached
         text = normalise_unit(raw)
         if not text:
             return NO_UNIT
         cached = self._cache.get(text)
         if cached is None:
             cached = self._cache[text] = self._resolve(text)
+        if len(self._cache) < _CACHE_MAX:
+            self._cache[raw] = cached
         return cached
 
     def _resolve(self, text: str) -> UnitMatch:
