@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -43,7 +44,7 @@ from qinglian.campaign_templates import all_templates
 from qinglian.campaigns import get_campaign
 from qinglian.errors import NotFoundError
 from qinglian.form_progress import FORMS_DELIVERABLE, cadre_forms
-from qinglian.notifier import email_target, normalise_target
+from qinglian.notifier import EMAIL_PREFIX, email_target, is_email_target, normalise_target
 from qinglian.rules.ladder import (
     DEFAULT_LADDER,
     Audience,
@@ -319,8 +320,8 @@ def unit_directory(*, session: Session, campaign: Campaign) -> dict[int, UnitEnt
 
 def _target(text: str) -> str:
     text = text.strip()
-    if text.startswith("email:"):
-        return email_target(text.removeprefix("email:").strip().lower())
+    if is_email_target(text):
+        return email_target(text.removeprefix(EMAIL_PREFIX).strip().lower())
     if "@" in text:
         return email_target(text.lower())
     return normalise_target(text)
@@ -382,7 +383,7 @@ def due_notices(
     as_of: date,
     ladder: Ladder | None = None,
     directory: Mapping[int, UnitEntry] | None = None,
-    queued: Container[tuple[str, str, str]] = frozenset(),
+    queued: AbstractSet[tuple[str, str, str]] = frozenset(),
 ) -> DueNotices:
     """Every (target, item, step) whose time has come by ``as_of``, except those ``queued``
     (target, item key, step key) already."""
@@ -406,7 +407,7 @@ def notices_for(
     as_of: date,
     ladder: Ladder,
     recipients: Recipients,
-    queued: Container[tuple[str, str, str]] = frozenset(),
+    queued: AbstractSet[tuple[str, str, str]] = frozenset(),
 ) -> DueNotices:
     """Apply the ladder to open items and resolve each step's audience (pure, given targets)."""
     result = DueNotices()
@@ -428,11 +429,15 @@ def notices_for(
                 result.unreachable += 1
             item_step = f"{item.key}#{step.key}"
             for target in targets:
-                if (target, item.key, step.key) in queued:
+                if queued and (target, item.key, step.key) in queued:
                     result.already_queued += 1
                 else:
-                    notices.append(Notice(target, item, step, rank, item_step))
+                    # tuple.__new__: a NamedTuple's own __new__ is Python code, twice as slow.
+                    notices.append(_new(Notice, (target, item, step, rank, item_step)))
     return result
+
+
+_new = tuple.__new__
 
 
 # --- digests -------------------------------------------------------------------------------

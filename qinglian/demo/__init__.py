@@ -14,14 +14,20 @@ from datetime import date
 
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
 
+from models import Unit
+from models.complaint import ComplaintStatus, VerificationCase
 from qinglian import db
 from qinglian.campaigns import launch_campaign
+from qinglian.complaints import complaint_counts
+from qinglian.demo.complaints import demo_complaints, use_demo_key, write_complaints_xlsx
 from qinglian.demo.find import demo_forms, demo_rules_review, write_forms_xlsx
 from qinglian.demo.mobilize import demo_deliveries, due_items, write_deliveries_xlsx
 from qinglian.demo.tree import demo_cadres, demo_units, write_csv, write_units_xlsx
 from qinglian.findings import findings_by_category
 from qinglian.importers.cadres import import_cadres
+from qinglian.importers.complaints import import_complaints
 from qinglian.importers.deliveries import import_deliveries
 from qinglian.importers.forms import import_forms
 from qinglian.importers.rules_review import import_rules_review
@@ -55,6 +61,7 @@ def run_demo(console: Console) -> None:
         "deliveries": folder / "mobilize_deliveries.xlsx",
         "forms": folder / "forms.xlsx",
         "rules": folder / "rules_review.csv",
+        "complaints": folder / "complaints.xlsx",
     }
     units = demo_units()
     cadres = demo_cadres(units, rng)
@@ -88,7 +95,10 @@ def run_demo(console: Console) -> None:
             f"缺报 {outcome.subtree.missing} 项"
         )
 
-    write_forms_xlsx(demo_forms(cadres, units, find_dues, rng), files["forms"])
+    forms = demo_forms(cadres, units, find_dues, rng)
+    write_forms_xlsx(forms, files["forms"])
+    use_demo_key(folder)
+    write_complaints_xlsx(demo_complaints(cadres, units, forms), files["complaints"])
     write_csv(demo_rules_review(units, rng), files["rules"])
     with db.session_scope(settings) as session:
         forms_report = import_forms(
@@ -99,6 +109,12 @@ def run_demo(console: Console) -> None:
         )
         sync_rules_review_deliverables(
             session=session, campaign_id=campaign_id, listed_on=RULES_LISTED_ON
+        )
+        complaints_report = import_complaints(
+            session=session,
+            campaign_id=campaign_id,
+            path=files["complaints"],
+            today=FIND_AS_OF[-1],
         )
     console.print(
         f"《报告表》forms: {forms_report.created} 份新收 new, {forms_report.unchanged} 份未变 unchanged"
@@ -117,6 +133,35 @@ def run_demo(console: Console) -> None:
     console.print(
         f"  问题线索 findings {sum(outcome.findings.values())}（本次新增 new {outcome.new_findings}）"
     )
+    with db.session_scope(settings) as session:
+        counts = complaint_counts(session=session, campaign_id=campaign_id)
+        cases = session.exec(
+            select(VerificationCase)
+            .where(VerificationCase.campaign_id == campaign_id)
+            .order_by(VerificationCase.id)
+        ).all()
+        unit_names = dict(session.exec(select(Unit.id, Unit.name)).all())
+    console.print(
+        f"信访举报 complaints: {complaints_report.created} 件导入 imported；共 {counts.total} 件"
+        f"（重复 {counts.duplicates} 件已关联 duplicates linked）；"
+        f"待人工确认 ambiguous {counts.by_status.get(ComplaintStatus.ambiguous, 0)} 件；"
+        f"交调查核实 cases opened {counts.cases_open} 件"
+    )
+    cases_table = Table(
+        "案件 case",
+        "核实单位 verifying unit",
+        "反映类别 alleged",
+        "排查结果 check",
+        title="调查核实案件（不含举报内容）/ verification cases",
+    )
+    for case in cases:
+        cases_table.add_row(
+            str(case.id),
+            unit_names.get(case.managing_unit_id, ""),
+            case.alleged_category.label if case.alleged_category else "",
+            case.check_result.label,
+        )
+    console.print(cases_table)
 
     last = FIND_AS_OF[-1]
     with db.session_scope(settings) as session:

@@ -110,7 +110,7 @@ def demo_cadres(units: list[DemoUnit], rng: random.Random) -> list[dict[str, obj
             rows.append(
                 {
                     "工号": f"{unit.code}-{index:02d}",
-                    "姓名": person_name(rng),
+                    "姓名": HOMONYMS.get(f"{unit.code}-{index:02d}") or person_name(rng),
                     "单位编码": unit.code,
                     "职务": post,
                     "职级": rank,
@@ -123,6 +123,11 @@ def demo_cadres(units: list[DemoUnit], rng: random.Random) -> list[dict[str, obj
                 }
             )
     return rows
+
+
+# Two hospital directors in 包头 share a name: a complaint naming only 王建国 at 包头市卫生局 must
+# go to a person, never be assigned automatically.
+HOMONYMS = {"NM-BT-KDL-RM-01": "王建国", "NM-BT-GY-RM-01": "王建国"}
 
 
 def write_units_xlsx(units: list[DemoUnit], path: Path) -> None:

@@ -210,7 +210,7 @@ class CadreIndex:
         self._order = sorted(range(len(ids)), key=paths.__getitem__)
         self._sorted_paths = [paths[position] for position in self._order]
         self._pinyin: list[str | None] = [None] * len(ids)
-        self._by_pinyin: dict[str, list[int]] | None = None
+        self._by_pinyin: dict[str, list[str]] | None = None
         self._by_title: dict[tuple[str, str], list[int]] | None = None
 
     def __len__(self) -> int:
@@ -246,11 +246,14 @@ class CadreIndex:
 
     def _pinyin_bucket(self, key: str) -> list[int]:
         if self._by_pinyin is None:
-            index: dict[str, list[int]] = defaultdict(list)
-            for position in range(len(self.ids)):
-                index[self.pinyin_of(position)].append(position)
-            self._by_pinyin = index
-        return self._by_pinyin.get(key, [])
+            # Keyed over distinct names: a country's cadres share many of them.
+            names: dict[str, list[str]] = defaultdict(list)
+            for name in self.by_name:
+                names[pinyin_key(name)].append(name)
+            self._by_pinyin = names
+        return [
+            position for name in self._by_pinyin.get(key, ()) for position in self.by_name[name]
+        ]
 
     def _title_bucket(self, surname: str, title: str) -> list[int]:
         if self._by_title is None:

@@ -274,12 +274,20 @@ def pinyin_key(name: str) -> str:
     """The toneless pinyin of a Chinese name, surname read as a surname: 曾丽 → zengli."""
     if not name:
         return ""
-    head = name[:2] if name[:2] in SURNAME_READINGS else name[0]
-    reading = SURNAME_READINGS.get(head)
-    if reading is None:
-        head, reading = "", ""
     chars = _CHAR_PINYIN
-    return reading + "".join([chars.get(char) or _char_pinyin(char) for char in name[len(head) :]])
+    try:
+        readings = [chars[char] for char in name]
+    except KeyError:
+        readings = [chars.get(char) or _char_pinyin(char) for char in name]
+    if name[0] in _SURNAME_FIRST_CHARS:
+        if name[:2] in SURNAME_READINGS:
+            return SURNAME_READINGS[name[:2]] + "".join(readings[2:])
+        if name[0] in SURNAME_READINGS:
+            return SURNAME_READINGS[name[0]] + "".join(readings[1:])
+    return "".join(readings)
+
+
+_SURNAME_FIRST_CHARS = frozenset(surname[0] for surname in SURNAME_READINGS)
 
 
 # A plain dict in front of pypinyin: a national index reads a few thousand distinct characters
