@@ -24,6 +24,8 @@ from rich.tree import Tree
 from sqlmodel import select
 
 from models import Cadre, Campaign, Unit
+from models.outbox import OutboxStatus
+from models.rectification import RectificationStatus, VerificationOutcome
 from qinglian import db
 from qinglian.campaign_templates import all_templates, get_template
 from qinglian.campaigns import (
@@ -52,9 +54,18 @@ from qinglian.importers.cadres import import_cadres
 from qinglian.importers.complaints import import_complaints
 from qinglian.importers.deliveries import import_deliveries
 from qinglian.importers.forms import import_forms
+from qinglian.importers.rectification import import_rectification
 from qinglian.importers.rules_review import import_rules_review
 from qinglian.importers.units import import_units
+from qinglian.outbox import list_outbox, retry_outbox
 from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
+from qinglian.rectification import (
+    ensure_rectification_items,
+    extend_rectification,
+    list_rectification_items,
+    update_rectification_status,
+    verify_rectification,
+)
 from qinglian.reporting import percent
 from qinglian.rules.status import ReportingRate
 from qinglian.rules_review import (
@@ -80,6 +91,8 @@ deliver_app = typer.Typer(help="登记上报事项 / record deliverables", no_ar
 forms_app = typer.Typer(help="《报告表》/ declaration forms", no_args_is_help=True)
 rules_app = typer.Typer(help="制度清单 / rules review", no_args_is_help=True)
 findings_app = typer.Typer(help="问题线索 / findings", no_args_is_help=True)
+rectify_app = typer.Typer(help="整改纠正 / rectification", no_args_is_help=True)
+outbox_app = typer.Typer(help="发件箱 / notification outbox", no_args_is_help=True)
 complaints_app = typer.Typer(
     help="信访举报（保密）/ complaints (confidential)", no_args_is_help=True
 )
@@ -94,6 +107,8 @@ app.add_typer(forms_app, name="forms")
 app.add_typer(rules_app, name="rules")
 app.add_typer(findings_app, name="findings")
 app.add_typer(complaints_app, name="complaints")
+app.add_typer(rectify_app, name="rectify")
+app.add_typer(outbox_app, name="outbox")
 
 # No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
 console = Console(markup=False, highlight=False)
@@ -870,6 +885,233 @@ def complaints_verify(
             decided_at=datetime.now(UTC),
         )
     console.print(f"已登记 / recorded: 案件 {view.id} · {view.outcome}")
+
+
+# --- rectification, escalation, outbox -----------------------------------------------------
+
+
+@rectify_app.command("ensure")
+@friendly
+def rectify_ensure(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    due: Annotated[str, typer.Option(help="默认整改时限 default deadline")],
+) -> None:
+    """为每条已确认的问题线索建立整改事项 / one rectification item per confirmed finding."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(due, "整改时限 due")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        created = ensure_rectification_items(
+            session=session, campaign_id=campaign_id, default_due=day
+        )
+    console.print(f"新建整改事项 {created} 项 / created {created} rectification items")
+
+
+@rectify_app.command("import")
+@friendly
+def rectify_import(
+    file: Path,
+    campaign: Annotated[str, typer.Option(help="专项活动编号 campaign id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="今天 today")] = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """导入或更新整改事项（XLSX/CSV）/ import or update rectification items."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        report = import_rectification(
+            session=session,
+            campaign_id=campaign_id,
+            path=file,
+            skip_invalid=skip_invalid,
+            as_of=day,
+        )
+    _print_report(report)
+
+
+@rectify_app.command("list")
+@friendly
+def rectify_list(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")] = None,
+) -> None:
+    """整改事项及其进度 / rectification items and where they stand."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        items = list_rectification_items(session=session, campaign_id=campaign_id, as_of=day)
+    table = Table(
+        "#",
+        "单位 unit",
+        "类别 category",
+        "时限 due",
+        "状态 status",
+        "逾期天数 overdue",
+        title=f"整改事项（截至 {day}）/ rectification items",
+    )
+    for item in items:
+        table.add_row(
+            str(item.id),
+            item.unit_name,
+            item.category.label,
+            str(item.due_on),
+            item.status.value,
+            str(item.days_overdue or ""),
+        )
+    console.print(table)
+
+
+@rectify_app.command("status")
+@friendly
+def rectify_status(
+    item: Annotated[int, typer.Argument(help="整改事项编号 item id")],
+    status: Annotated[str, typer.Option(help="in_progress | done")],
+    on: Annotated[str, typer.Option("--on", help="日期 date")],
+    evidence: Annotated[str | None, typer.Option(help="整改证据 evidence")] = None,
+) -> None:
+    """更新整改进度 / move an item on (planned → in_progress → done)."""
+    day = _date(on, "日期 date")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        view = update_rectification_status(
+            session=session,
+            item_id=item,
+            status=RectificationStatus(status),
+            on=day,
+            evidence=evidence,
+        )
+    console.print(f"已更新 / updated: 整改事项 {view.id} · {view.status.value}")
+
+
+@rectify_app.command("extend")
+@friendly
+def rectify_extend(
+    item: Annotated[int, typer.Argument(help="整改事项编号 item id")],
+    to: Annotated[str, typer.Option(help="新的时限 new deadline")],
+    reason: Annotated[str, typer.Option(help="理由 reason")],
+    by: Annotated[str, typer.Option(help="批准人 granted by")],
+) -> None:
+    """批准延期 / grant an extension, with its reason."""
+    day = _date(to, "时限 deadline")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        view = extend_rectification(
+            session=session,
+            item_id=item,
+            new_due_on=day,
+            reason=reason,
+            granted_by=by,
+            granted_at=datetime.now(UTC),
+        )
+    console.print(f"已延期 / extended: 整改事项 {view.id} → {view.due_on}")
+
+
+@rectify_app.command("verify")
+@friendly
+def rectify_verify(
+    item: Annotated[int, typer.Argument(help="整改事项编号 item id")],
+    outcome: Annotated[str, typer.Option(help="passed 通过 | rejected 退回")],
+    by: Annotated[str, typer.Option(help="验收人 who verified")],
+    on: Annotated[str, typer.Option("--on", help="日期 date")],
+    note: Annotated[str, typer.Option(help="意见 note")] = "",
+) -> None:
+    """管理单位验收整改 / the managing unit verifies a done item."""
+    day = _date(on, "日期 date")
+    assert day is not None
+    _schema()
+    with db.session_scope() as session:
+        view = verify_rectification(
+            session=session,
+            item_id=item,
+            by=by,
+            outcome=VerificationOutcome(outcome),
+            note=note,
+            on=day,
+        )
+    console.print(f"已验收 / verified: 整改事项 {view.id} · {view.status.value}")
+
+
+@app.command("escalate")
+@friendly
+def escalate(
+    campaign: Annotated[str, typer.Option(help="专项活动编号 campaign id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")] = None,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="扫描后发送")] = True,
+) -> None:
+    """督办扫描：逾期事项逐级提醒并发送 / run the escalation sweep (and deliver)."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+    from flows.escalation import SweepInput, escalation_sweep  # Prefect: see run_phase_flow
+
+    result = escalation_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
+    console.print(
+        f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"
+        f"汇总通知 {result.digests} 份 / open {result.open_items}, new steps "
+        f"{result.new_item_steps}, digests {result.digests}"
+    )
+
+
+@outbox_app.command("list")
+@friendly
+def outbox_list(
+    campaign: Annotated[str | None, typer.Option(help="专项活动编号 campaign id")] = None,
+    status: Annotated[str | None, typer.Option(help="pending|sending|sent|failed|given_up")] = None,
+) -> None:
+    """发件箱 / the outbox (targets by name; never a URL)."""
+    _schema()
+    with db.session_scope() as session:
+        rows = list_outbox(
+            session=session,
+            campaign_id=_campaign_id(campaign) if campaign else None,
+            status=OutboxStatus(status) if status else None,
+        )
+    table = Table(
+        "#",
+        "目标 target",
+        "标题 title",
+        "事项 items",
+        "状态 status",
+        "尝试 attempts",
+        "错误 error",
+        title="发件箱 / outbox",
+    )
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.target,
+            row.title,
+            str(row.item_count),
+            row.status.value,
+            str(row.attempts),
+            row.last_error or "",
+        )
+    console.print(table)
+
+
+@outbox_app.command("retry")
+@friendly
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="编号 ids (default: all failed)")] = None,
+    campaign: Annotated[str | None, typer.Option(help="专项活动编号 campaign id")] = None,
+) -> None:
+    """重发失败的通知 / send failed or given-up messages again."""
+    _schema()
+    with db.session_scope() as session:
+        count = retry_outbox(
+            session=session,
+            now=datetime.now(UTC),
+            ids=ids or None,
+            campaign_id=_campaign_id(campaign) if campaign else None,
+        )
+    console.print(f"已重新排队 {count} 条 / requeued {count}")
 
 
 # --- status -------------------------------------------------------------------------------

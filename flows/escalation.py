@@ -1,0 +1,85 @@
+"""The daily escalation sweep (督办) and the delivery of the outbox.
+
+The sweep writes one digest per recipient for every item-step due by ``as_of`` that is not
+queued yet; delivery sends the outbox and records each send. Both are safe to re-run: the outbox
+keys (campaign, target, item, ladder step) make a skipped or crashed run catch up exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from qinglian.clock import today_in_china
+from qinglian.db import get_engine
+from qinglian.notifier import get_notifier
+from qinglian.outbox import DeliveryResult, SweepResult, deliver, sweep
+from qinglian.reporting import artifact_key
+from tasks.progress import DB_RETRIES
+
+
+class SweepInput(BaseModel):
+    """Run the escalation ladder for a campaign as of a day, then deliver the outbox."""
+
+    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
+    as_of: date | None = Field(default=None, description="按此日期督办 (simulated clock)")
+    deliver: bool = Field(default=True, description="扫描后立即发送 send right after the sweep")
+
+
+class DeliverInput(BaseModel):
+    """Send what is waiting in the outbox (all campaigns unless one is named)."""
+
+    campaign_id: int | None = Field(default=None, ge=1, description="专项活动编号 campaign id")
+
+
+def _session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+@task(**DB_RETRIES)
+def write_digests(campaign_id: int, as_of: date) -> SweepResult:
+    """Queue one digest per recipient for every ladder step now due; idempotent."""
+    with _session() as session:
+        return sweep(session=session, campaign_id=campaign_id, as_of=as_of)
+
+
+@task(retries=2, retry_delay_seconds=[5, 30])
+def send_outbox(campaign_id: int | None) -> DeliveryResult:
+    """Send due digests over email, WeCom, DingTalk, Feishu and webhooks; record each send."""
+    return deliver(
+        session_factory=_session,
+        notifier=get_notifier(),
+        now=datetime.now(UTC),
+        campaign_id=campaign_id,
+    )
+
+
+@flow(name="escalation-sweep", flow_run_name="督办扫描 · 专项活动 {params.campaign_id}")
+def escalation_sweep(params: SweepInput) -> SweepResult:
+    """The daily sweep: what is due climbs the ladder; digests go out."""
+    as_of = params.as_of or today_in_china()
+    result = write_digests(params.campaign_id, as_of)
+    delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
+    create_markdown_artifact(
+        key=artifact_key(params.campaign_id, "escalation", "sweep"),
+        markdown=(
+            f"# 督办扫描 · 截至 {as_of.isoformat()}\n\n"
+            f"- 未完成事项 {result.open_items} 项，本次到期的督办步骤 {result.due_item_steps} 个"
+            f"（已发过 {result.already_queued} 个，新增 {result.new_item_steps} 个）\n"
+            f"- 生成汇总通知 {result.digests} 份；无法送达（未配置通知目标）{result.unreachable} 个\n"
+            f"- 发送：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
+            f"放弃 {delivered.given_up}\n"
+        ),
+        description="督办扫描结果（仅统计数字）",
+    )
+    return result
+
+
+@flow(name="deliver-outbox", flow_run_name="发送通知")
+def deliver_outbox(params: DeliverInput) -> DeliveryResult:
+    """Send what waits in the outbox: failed sends come back after their backoff."""
+    return send_outbox(params.campaign_id)
