@@ -1,0 +1,1 @@
+"""Deployment entry points: `prefect.yaml` declares them; `qinglian serve` serves them locally."""

@@ -48,7 +48,9 @@ def load_case(case_id: int) -> CaseView:
     with session_scope() as session:
         case = session.get(VerificationCase, case_id)
         if case is None:
-            raise NotFoundError(f"没有编号为 {case_id} 的核实案件", f"no verification case {case_id}")
+            raise NotFoundError(
+                f"没有编号为 {case_id} 的核实案件", f"no verification case {case_id}"
+            )
         views = list_cases(
             session=session, campaign_id=case.campaign_id, office_unit_id=case.managing_unit_id
         )

@@ -1114,6 +1114,16 @@ def outbox_retry(
     console.print(f"已重新排队 {count} 条 / requeued {count}")
 
 
+@app.command("serve")
+@friendly
+def serve() -> None:
+    """在本机提供各部署，供 Prefect 界面触发 / serve the deployments for the Prefect UI."""
+    _schema()
+    from deployments.serve import serve_deployments  # Prefect: see run_phase_flow
+
+    serve_deployments()
+
+
 # --- status -------------------------------------------------------------------------------
 
 

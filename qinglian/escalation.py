@@ -69,6 +69,8 @@ _OPEN_FINDINGS = (
     FindingStatus.rectifying,
 )
 _CN_NUMERALS = "一二三四五六七八九十"
+# Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
+_CHUNK = 900
 
 
 class ItemKind(StrEnum):
@@ -414,7 +416,8 @@ def notices_for(
     notices = result.notices
     steps = ladder.steps
     reached_by_days: dict[int, int] = {}
-    resolve = recipients.resolve
+    # Targets per step, per unit: the hot loop then looks up by unit id alone.
+    by_step: list[dict[int, tuple[str, ...]]] = [{} for _ in steps]
     for item in items:
         result.open_items += 1
         days = (as_of - item.deadline).days
@@ -424,7 +427,9 @@ def notices_for(
         for rank in range(reached):
             step = steps[rank]
             result.due_item_steps += 1
-            targets = resolve(item.unit_id, step.audience)
+            targets = by_step[rank].get(item.unit_id)
+            if targets is None:
+                targets = by_step[rank][item.unit_id] = recipients(item.unit_id, step.audience)
             if not targets:
                 result.unreachable += 1
             item_step = f"{item.key}#{step.key}"
@@ -700,16 +705,13 @@ def find_lagging_units(
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     loads = unit_loads(session=session, campaign_id=campaign_id, as_of=as_of)
     ids = lagging_units(loads, thresholds or campaign_lagging(campaign))
-    names = (
-        {
-            unit_id: (code, name)
-            for unit_id, code, name in session.exec(
-                select(Unit.id, Unit.code, Unit.name).where(col(Unit.id).in_(ids))
-            )
-        }
-        if ids
-        else {}
-    )
+    names: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for unit_id, code, name in session.exec(
+            select(Unit.id, Unit.code, Unit.name).where(col(Unit.id).in_(chunk))
+        ):
+            names[unit_id or 0] = (code, name)
     return [
         LaggingUnit(
             unit_id=unit_id,

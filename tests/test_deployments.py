@@ -21,3 +21,14 @@ def test_every_deployment_points_at_a_flow_and_validates_its_parameters() -> Non
         flow.validate_parameters(deployment.get("parameters", {}))
         schema = flow.parameters.model_dump()
         assert schema["required"] == ["params"], "one pydantic model the UI renders as a form"
+
+
+def test_serve_builds_every_deployment_with_its_schedule() -> None:
+    from deployments.serve import load_deployments  # imports every flow module
+
+    deployments = {deployment.name: deployment for deployment in load_deployments()}
+    assert set(deployments) >= {"run-phase", "verify-case", "escalation-sweep", "deliver-outbox"}
+    assert all(deployment.enforce_parameter_schema for deployment in deployments.values())
+    (sweep,) = deployments["escalation-sweep"].schedules
+    assert sweep.schedule.cron == "0 9 * * *"
+    assert sweep.schedule.timezone == "Asia/Shanghai"

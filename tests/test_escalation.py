@@ -22,7 +22,7 @@ from models.finding import (
     RuleReviewItem,
 )
 from models.form import Declaration
-from models.outbox import ContactRole, OutboxItem, OutboxMessage
+from models.outbox import ContactRole, NotifyContact, OutboxItem, OutboxMessage
 from models.rectification import RectificationStatus
 from models.unit import Unit
 from qinglian.escalation import (
@@ -417,3 +417,17 @@ def test_lagging_units(session: Session, tree: Tree) -> None:
         thresholds=LaggingThresholds(overdue_items=1, open_findings=3),
     )
     assert [u.code for u in stricter] == ["JS-LYG-FB", "JS-LYG"]
+
+
+def test_contacts_are_normalised_and_idempotent(session: Session, tree: Tree) -> None:
+    assert add_contact(session=session, unit_id=tree.fb, role=ContactRole.head, target="FB-Head")
+    assert not add_contact(
+        session=session, unit_id=tree.fb, role=ContactRole.head, target="fb_head"
+    )
+    assert add_contact(
+        session=session, unit_id=tree.fb, role=ContactRole.discipline, target=" JJZ@FB.example.cn "
+    )
+    targets = session.exec(
+        select(NotifyContact.target).where(NotifyContact.unit_id == tree.fb)
+    ).all()
+    assert sorted(targets) == ["email:jjz@fb.example.cn", "fb_head"]

@@ -37,6 +37,7 @@ from qinglian.outbox import (
     exponential_backoff,
     list_outbox,
     outbox_counts,
+    plan_sweep,
     retry_outbox,
     sweep,
 )
@@ -441,3 +442,35 @@ def test_two_sweeps_on_later_days_only_add_new_steps(
     session.commit()
     third = sweep(session=session, campaign_id=tree.campaign_id, as_of=date(2012, 9, 28))
     assert third.new_item_steps == 1  # only the city's item reaches 纪检
+
+
+def test_a_second_deliverer_never_takes_claimed_rows(
+    engine: Engine, session: Session, tree: Tree, http: HttpReceiver, smtp: Mailbox
+) -> None:
+    _overdue_items(session, tree)
+    sweep(session=session, campaign_id=tree.campaign_id, as_of=date(2012, 9, 15))
+    notifier = AppriseNotifier(_targets(http, smtp))
+    factory = _factory(engine)
+    rivals: list[int] = []
+
+    def rival(point: str) -> None:
+        # Another worker starts while this one holds its claims: it finds nothing to send.
+        if point == "deliver.claimed" and not rivals:
+            rivals.append(deliver(session_factory=factory, notifier=notifier, now=T0).attempted)
+
+    result = deliver(session_factory=factory, notifier=notifier, now=T0, hook=rival, batch_size=10)
+    assert result.sent == 4 and rivals == [0]
+    received = [r.headers["Idempotency-Key"] for r in http.requests] + [
+        mail["X-Idempotency-Key"] for _, mail in smtp.mails
+    ]
+    assert len(received) == len(set(received)) == 4
+
+
+def test_plan_sweep_is_a_dry_run(session: Session, tree: Tree) -> None:
+    _overdue_items(session, tree)
+    plan = plan_sweep(session=session, campaign_id=tree.campaign_id, as_of=date(2012, 9, 15))
+    assert plan.result.digests == len(plan.digests) == 4
+    assert session.exec(select(OutboxMessage)).all() == []
+    written = sweep(session=session, campaign_id=tree.campaign_id, as_of=date(2012, 9, 15))
+    keys = {m.key for m in session.exec(select(OutboxMessage)).all()}
+    assert written.digests == 4 and keys == {d.key for d in plan.digests}

@@ -170,9 +170,9 @@ def _validate(session: Session, table: TableRead, campaign: Campaign, as_of: dat
     }
     extended = set(
         session.exec(
-            select(RectificationExtension.item_id).where(
-                col(RectificationExtension.item_id).in_([i.id for i in items.values()])
-            )
+            select(RectificationExtension.item_id)
+            .join(RectificationItem, col(RectificationItem.id) == RectificationExtension.item_id)
+            .where(col(RectificationItem.campaign_id) == campaign.id)
         ).all()
     )
     rows = []
