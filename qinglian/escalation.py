@@ -483,7 +483,7 @@ class UnitBlock(NamedTuple):
     name: str
     code: str
     count: int
-    entries: list[tuple[int, ItemRow]]
+    entries: list[tuple[int, str, str, str, str]]  # number, then an ItemRow
     more: int
 
 
@@ -599,7 +599,7 @@ def _sections(
                 row = rows.get(item.key)
                 if row is None:
                     row = rows[item.key] = _item_row(item, as_of)
-                entries.append((number, row))
+                entries.append((number, *row))
             unit = directory[unit_id]
             count = len(unit_items)
             units.append(
@@ -608,14 +608,14 @@ def _sections(
         rest = unit_ids[UNITS_PER_SECTION:]
         sections.append(
             Section(
-                number=_CN_NUMERALS[len(sections)],
-                audience=audience,
-                heading=_SECTION_HEADINGS[audience],
-                request=_SECTION_REQUESTS[audience],
-                units=units,
-                count=len(chosen),
-                more_units=len(rest),
-                more_items=sum(len(by_unit[u]) for u in rest),
+                _CN_NUMERALS[len(sections)],
+                audience,
+                _SECTION_HEADINGS[audience],
+                _SECTION_REQUESTS[audience],
+                units,
+                len(chosen),
+                len(rest),
+                sum(len(by_unit[u]) for u in rest) if rest else 0,
             )
         )
     return sections

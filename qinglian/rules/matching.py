@@ -238,12 +238,6 @@ class CadreIndex:
 
     # -- lookups --
 
-    def pinyin_of(self, position: int) -> str:
-        key = self._pinyin[position]
-        if key is None:
-            key = self._pinyin[position] = pinyin_key(self.names[position])
-        return key
-
     def _pinyin_bucket(self, key: str) -> list[int]:
         if self._by_pinyin is None:
             # Keyed over distinct names: a country's cadres share many of them.
