@@ -8,7 +8,7 @@ from prefect import flow, tags
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
-from models.progress import UnitOutcome, UnitRunInput
+from models.progress import UnitOutcome, UnitRef, UnitRunInput
 from qinglian.clock import today_in_china
 from qinglian.rules.rollup import roll_up
 from tasks.complaints import cross_check_complaints, publish_complaints_summary
@@ -41,7 +41,7 @@ def unit_flow(params: UnitRunInput) -> UnitOutcome:
     return outcome
 
 
-def _run_child(params: UnitRunInput, child, province: str | None) -> UnitOutcome:  # type: ignore[no-untyped-def]
+def _run_child(params: UnitRunInput, child: UnitRef, province: str | None) -> UnitOutcome:
     # Children run one after another: on the embedded SQLite the ephemeral API answers 503
     # under a few hundred concurrent runs, and one unit's run is ~0.15 s anyway.
     labels = [f"level:{child.level.value}", f"campaign:{params.campaign_id}"]
