@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from openpyxl import load_workbook
 from pydantic import BaseModel
 
-from qinglian.errors import QinglianError, RowError
+from qinglian.errors import ImportRejected, QinglianError, RowError
 
 T = TypeVar("T")
 
@@ -564,6 +564,38 @@ class RowCells:
 
 
 # --- quarantine ----------------------------------------------------------------------------
+
+
+class ParsedRow(Protocol):
+    """A row an importer has parsed: its cells carry the row's errors."""
+
+    cells: RowCells
+
+
+def check_rows(path: Path, rows: Sequence[ParsedRow], *, skip_invalid: bool) -> list[RowError]:
+    """Every row's errors; any at all reject the whole file (nothing written) unless skipping."""
+    errors = [error for row in rows for error in row.cells.errors]
+    if errors and not skip_invalid:
+        raise ImportRejected(path.name, errors)
+    return errors
+
+
+def quarantine(
+    path: Path,
+    table: TableRead,
+    rows: Sequence[ParsedRow],
+    errors: Sequence[RowError],
+    redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Path | None:
+    """Write the rejected rows beside the input (``redact`` strips secrets first), if any."""
+    if not errors:
+        return None
+    rejected = {
+        row.cells.number: redact(row.cells.record) if redact else row.cells.record
+        for row in rows
+        if row.cells.errors
+    }
+    return write_rejected(path, table, rejected, errors)
 
 
 def rejected_path(path: Path) -> Path:

@@ -17,18 +17,18 @@ from sqlmodel import Session, col, select
 from models.cadre import Cadre
 from models.enums import Level
 from models.unit import Unit
-from qinglian.errors import ImportRejected
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_bool,
     parse_code,
     parse_date,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 CADRE_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -134,9 +134,7 @@ def import_cadres(
         ).all()
     }
     rows = _validate(table, units, as_of=as_of or date.today())
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     created, updated, unchanged = _apply(session, [row for row in rows if row.ok])
     report = ImportReport(
         file=table.file,
@@ -146,9 +144,7 @@ def import_cadres(
         unchanged=unchanged,
         rejected=errors,
     )
-    if errors:
-        rejected = {row.number: row.cells.record for row in rows if not row.ok}
-        report.rejected_file = write_rejected(path, table, rejected, errors)
+    report.rejected_file = quarantine(path, table, rows, errors)
     return report
 
 

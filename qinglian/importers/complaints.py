@@ -33,18 +33,18 @@ from qinglian.complaints import (
     store_complaints,
     unit_directory,
 )
-from qinglian.errors import ImportRejected
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_bool,
     parse_code,
     parse_date,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 COMPLAINT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -146,9 +146,7 @@ def import_complaints(
     table = read_rows(path, COMPLAINT_COLUMNS)
     rows = [_parse_row(table, number, record, today) for number, record in table.rows]
     _check_against_file_and_campaign(session, campaign_id, rows)
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     new = [row for row in rows if row.ok and not row.unchanged]
     units = unit_directory(session=session, campaign=campaign)
     items = [row.item for row in new if row.item is not None]
@@ -182,9 +180,7 @@ def import_complaints(
             if entry.receipt_code
         ],
     )
-    if errors:
-        rejected = {row.number: _masked(row.cells.record) for row in rows if not row.ok}
-        report.rejected_file = write_rejected(path, table, rejected, errors)
+    report.rejected_file = quarantine(path, table, rows, errors, redact=_masked)
     return report
 
 

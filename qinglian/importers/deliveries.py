@@ -18,17 +18,17 @@ from sqlmodel import Session, col, select
 from models import Deliverable, GroupRole, LeadingGroupMember, Unit
 from qinglian.campaigns import get_campaign, record_delivery, record_leading_group
 from qinglian.clock import today_in_china
-from qinglian.errors import ImportRejected
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_code,
     parse_date,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 DELIVERY_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -81,9 +81,7 @@ def import_deliveries(
     table = read_rows(path, DELIVERY_COLUMNS)
     today = today or today_in_china()
     rows = _validate(session, table, campaign_id, campaign.start_on, today)
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     report = ImportReport(file=table.file, sheet=table.sheet, rejected=errors)
     for row in rows:
         if not row.ok:
@@ -93,9 +91,7 @@ def import_deliveries(
             continue
         _apply(session, campaign_id, row, today)
         report.updated += 1
-    if errors:
-        rejected = {row.number: row.cells.record for row in rows if not row.ok}
-        report.rejected_file = write_rejected(path, table, rejected, errors)
+    report.rejected_file = quarantine(path, table, rows, errors)
     return report
 
 

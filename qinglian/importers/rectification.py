@@ -29,18 +29,18 @@ from models.rectification import (
 )
 from qinglian.campaigns import get_campaign
 from qinglian.clock import today_in_china
-from qinglian.errors import ImportRejected
 from qinglian.rectification import TransitionError, check_transition, create_rectification_items
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_date,
     parse_int,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 S = RectificationStatus
@@ -137,9 +137,7 @@ def import_rectification(
     table = read_rows(path, RECTIFICATION_COLUMNS)
     as_of = as_of or today_in_china()
     rows = _validate(session, table, campaign, as_of)
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     created, updated, unchanged = _apply(session, campaign_id, [row for row in rows if row.ok])
     report = ImportReport(
         file=table.file,
@@ -149,9 +147,7 @@ def import_rectification(
         unchanged=unchanged,
         rejected=errors,
     )
-    if errors:
-        rejected = {row.number: row.cells.record for row in rows if not row.ok}
-        report.rejected_file = write_rejected(path, table, rejected, errors)
+    report.rejected_file = quarantine(path, table, rows, errors)
     return report
 
 

@@ -23,18 +23,18 @@ from models.campaign import Campaign
 from models.finding import RuleDecision, RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns import get_campaign
-from qinglian.errors import ImportRejected
 from qinglian.rules_review import normalise_title
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_code,
     parse_date,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 RULES_REVIEW_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -146,9 +146,7 @@ def import_rules_review(
     root = session.get(Unit, campaign.root_unit_id)
     root_path = root.path if root is not None else "/"
     rows = _validate(table, units, campaign, root_path, as_of=as_of or date.today())
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     created, updated, unchanged = _apply(session, campaign_id, [row for row in rows if row.ok])
     report = ImportReport(
         file=table.file,
@@ -158,9 +156,7 @@ def import_rules_review(
         unchanged=unchanged,
         rejected=errors,
     )
-    if errors:
-        rejected = {row.number: row.cells.record for row in rows if not row.ok}
-        report.rejected_file = write_rejected(path, table, rejected, errors)
+    report.rejected_file = quarantine(path, table, rows, errors)
     return report
 
 

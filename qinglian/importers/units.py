@@ -14,16 +14,16 @@ from sqlmodel import Session, select
 
 from models.enums import LEVEL_LABELS, UNIT_KIND_LABELS, Level, UnitKind
 from models.unit import Unit
-from qinglian.errors import ImportRejected
 from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
     TableRead,
+    check_rows,
     parse_code,
     parse_text,
+    quarantine,
     read_rows,
-    write_rejected,
 )
 
 UNIT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -165,9 +165,7 @@ def import_units(*, session: Session, path: Path, skip_invalid: bool = False) ->
     table = read_rows(path, UNIT_COLUMNS)
     existing = {unit.code: unit for unit in session.exec(select(Unit)).all()}
     rows = _validate(table, existing)
-    errors = [error for row in rows for error in row.cells.errors]
-    if errors and not skip_invalid:
-        raise ImportRejected(path.name, errors)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
     created, updated, unchanged = _apply(session, [row for row in rows if row.ok], existing)
     report = ImportReport(
         file=table.file,
@@ -177,10 +175,7 @@ def import_units(*, session: Session, path: Path, skip_invalid: bool = False) ->
         unchanged=unchanged,
         rejected=errors,
     )
-    if errors:
-        rejected = {row.number: row.cells.record for row in rows if not row.ok}
-        record_rows = _redact_urls(rejected)
-        report.rejected_file = write_rejected(path, table, record_rows, errors)
+    report.rejected_file = quarantine(path, table, rows, errors, redact=_without_urls)
     return report
 
 
@@ -447,12 +442,8 @@ def _update_paths(units: Sequence[Unit]) -> None:
         stack.extend((child, path, depth + 1) for child in children[unit.id])
 
 
-def _redact_urls(records: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Copy the rejected rows without webhook URLs: the quarantine file must hold no secret."""
-    clean: dict[int, dict[str, Any]] = {}
-    for number, record in records.items():
-        copy = dict(record)
-        if "://" in parse_text(copy.get("office_webhook")):
-            copy["office_webhook"] = None
-        clean[number] = copy
-    return clean
+def _without_urls(record: dict[str, Any]) -> dict[str, Any]:
+    """A rejected row without its webhook URL: the quarantine file must hold no secret."""
+    if "://" in parse_text(record.get("office_webhook")):
+        return {**record, "office_webhook": None}
+    return record
