@@ -77,11 +77,10 @@ def verify_case(params: VerifyCaseInput) -> CaseView:
     case = load_case(params.case_id)
     category = case.alleged_category.label if case.alleged_category else "未注明类别"
     decision = pause_flow_run(
+        # Nothing pre-filled: Prefect's with_initial_data replaces a pre-filled field's schema
+        # (its description and min_length), and the outcome must be a deliberate choice.
         wait_for_input=VerificationDecision.with_initial_data(
             description=f"案件 {case.id}（{category}）：请核实后填写结论",
-            outcome="unsubstantiated",
-            reason="",
-            decided_by="",
         ),
         timeout=params.timeout_hours * 3600,
         poll_interval=2,

@@ -1,0 +1,226 @@
+"""A done rectification item is verified through Prefect's pause-for-input step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.objects import FlowRun
+from prefect.flow_runs import resume_flow_run
+from sqlmodel import select
+
+from flows.rectification import (
+    RectificationDecision,
+    VerifyRectificationInput,
+    verify_rectification_item,
+)
+from models import Finding, FindingStatus
+from models.cadre import Cadre
+from models.finding import FindingCategory, FindingSource
+from models.rectification import (
+    RectificationItemPublic,
+    RectificationItemUpdate,
+    RectificationStatus,
+    RectificationVerification,
+    VerificationOutcome,
+)
+from qinglian import db
+from qinglian.campaigns import launch_campaign
+from qinglian.errors import NotFoundError, QinglianError
+from qinglian.importers.cadres import import_cadres
+from qinglian.importers.units import import_units
+from qinglian.rectification import (
+    ensure_rectification_items,
+    get_rectification,
+    rectification_for_finding,
+    update_rectification,
+    update_rectification_status,
+)
+from qinglian.settings import Settings
+from tests.factories import MOH, write_cadres, write_units
+
+SECRET_TEXT = "举报内容：其配偶承揽本院药品配送（测试）"
+MEASURE = "责令其配偶退出本院药品配送业务"
+DUE = date(2012, 10, 31)
+DONE_ON = date(2012, 10, 20)
+
+
+@pytest.fixture
+def item_id(qinglian_home: Settings, tmp_path: Path) -> int:
+    """An item in progress for a confirmed finding that came from a complaint."""
+    with db.session_scope() as session:
+        import_units(session=session, path=write_units(tmp_path / "units.csv"))
+        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
+        campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
+        cadre = session.exec(select(Cadre).where(Cadre.staff_no == "FB001")).one()
+        assert campaign.id is not None and cadre.id is not None
+        finding = Finding(
+            campaign_id=campaign.id,
+            cadre_id=cadre.id,
+            unit_id=cadre.unit_id,
+            source=FindingSource.complaint,
+            category=FindingCategory.relative_business,
+            status=FindingStatus.confirmed,
+            summary=SECRET_TEXT,
+            evidence={"complaint": SECRET_TEXT},
+            fingerprint="r" * 64,
+            found_on=date(2012, 8, 20),
+        )
+        session.add(finding)
+        session.flush()
+        assert finding.id is not None
+        ensure_rectification_items(session=session, campaign_id=campaign.id, default_due=DUE)
+        item = rectification_for_finding(
+            session=session, campaign_id=campaign.id, finding_id=finding.id
+        )
+        update_rectification(
+            session=session,
+            item_id=item.id,
+            item_in=RectificationItemUpdate(measure=MEASURE, responsible="院纪委"),
+        )
+        update_rectification_status(
+            session=session,
+            item_id=item.id,
+            status=RectificationStatus.in_progress,
+            on=date(2012, 9, 10),
+        )
+        return item.id
+
+
+def _mark_done(item_id: int) -> None:
+    with db.session_scope() as session:
+        update_rectification_status(
+            session=session,
+            item_id=item_id,
+            status=RectificationStatus.done,
+            on=DONE_ON,
+            evidence="配送合同已解除",
+        )
+
+
+def _paused_run(name: str, deadline: float) -> tuple[FlowRun, str]:
+    """The paused run and the description its form shows."""
+
+    async def read() -> list[FlowRun]:
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])), limit=5
+            )
+
+    async def description(run: FlowRun) -> str:
+        assert run.state and run.state.state_details.run_input_keyset
+        async with get_client() as client:
+            key = run.state.state_details.run_input_keyset["description"]
+            return json.loads(await client.read_flow_run_input(run.id, key))
+
+    while time.monotonic() < deadline:  # waiting for another thread, not for simulated time
+        runs = [run for run in asyncio.run(read()) if run.state and run.state.is_paused()]
+        if runs:
+            return runs[0], asyncio.run(description(runs[0]))
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never paused")
+
+
+def _decide(item_id: int, run_input: dict[str, Any]) -> RectificationItemPublic:
+    """Run the flow in a thread, answer its form once paused, and return its result."""
+    results: list[RectificationItemPublic] = []
+    context = contextvars.copy_context()  # the test harness's API settings live in contextvars
+    params = VerifyRectificationInput(item_id=item_id)
+    worker = threading.Thread(
+        target=context.run,
+        args=(lambda: results.append(verify_rectification_item(params)),),
+    )
+    worker.start()
+    run, shown = _paused_run(f"整改验收 · 事项 {item_id}", time.monotonic() + 60)
+    assert f"整改事项 {item_id}" in shown and MEASURE in shown and DUE.isoformat() in shown
+    assert SECRET_TEXT not in shown and SECRET_TEXT not in str(run.state)
+
+    resume_flow_run(run.id, run_input=run_input)
+    worker.join(timeout=60)
+    assert not worker.is_alive() and results
+    return results[0]
+
+
+def test_the_form_offers_exactly_the_verification_outcomes() -> None:
+    outcome = RectificationDecision.model_fields["outcome"].annotation
+    assert set(get_args(outcome)) == {o.value for o in VerificationOutcome}
+
+
+def test_the_managing_unit_passes_the_item_in_the_ui_form(item_id: int) -> None:
+    _mark_done(item_id)
+    result = _decide(
+        item_id,
+        {
+            "outcome": "passed",
+            "note": "现场核查，合同已解除",
+            "verified_by": "连云港市卫生局纪检组",
+            "verified_on": "2012-10-25",
+        },
+    )
+    assert result.status is RectificationStatus.verified
+
+    with db.session_scope() as session:
+        item = get_rectification(session=session, item_id=item_id)
+        assert item.status is RectificationStatus.verified
+        assert item.verified_by == "连云港市卫生局纪检组"
+        assert item.verified_on == date(2012, 10, 25)
+        finding = session.get(Finding, item.finding_id)
+        assert finding is not None and finding.status is FindingStatus.rectified
+        (record,) = session.exec(select(RectificationVerification)).all()
+        assert record.outcome is VerificationOutcome.passed
+        assert record.note == "现场核查，合同已解除"
+
+
+def test_a_returned_item_goes_back_in_progress(item_id: int) -> None:
+    _mark_done(item_id)
+    result = _decide(
+        item_id,
+        {
+            "outcome": "rejected",
+            "note": "未见解除合同原件",
+            "verified_by": "连云港市卫生局纪检组",
+            "verified_on": "2012-10-25",
+        },
+    )
+    assert result.status is RectificationStatus.in_progress
+
+    with db.session_scope() as session:
+        item = get_rectification(session=session, item_id=item_id)
+        assert item.status is RectificationStatus.in_progress
+        assert item.done_on is None and item.verified_on is None and item.verified_by is None
+        finding = session.get(Finding, item.finding_id)
+        assert finding is not None and finding.status is FindingStatus.rectifying
+        (record,) = session.exec(select(RectificationVerification)).all()
+        assert record.outcome is VerificationOutcome.rejected
+        assert record.note == "未见解除合同原件" and record.verified_on == date(2012, 10, 25)
+
+
+def test_an_item_not_done_is_refused_before_any_pause_and_nothing_changes(item_id: int) -> None:
+    with db.session_scope() as session:
+        before = get_rectification(session=session, item_id=item_id)
+
+    state = verify_rectification_item(VerifyRectificationInput(item_id=item_id), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(QinglianError, match="只有「已完成」的整改事项才能验收") as refused:
+        state.result()
+    assert "only a done item can be verified" in str(refused.value)
+
+    with db.session_scope() as session:
+        assert get_rectification(session=session, item_id=item_id) == before
+        assert not session.exec(select(RectificationVerification)).all()
+
+
+def test_a_missing_item_is_refused(qinglian_home: Settings) -> None:
+    state = verify_rectification_item(VerifyRectificationInput(item_id=999), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(NotFoundError, match="没有编号为 999 的整改事项"):
+        state.result()
