@@ -1,7 +1,13 @@
 """SQLModel tables and pydantic schemas. No Prefect here."""
 
 # Every table module is imported so that SQLModel.metadata (and Alembic) sees them all.
-from models import complaint, outbox, rectification  # noqa: F401
+from models import (  # noqa: F401
+    complaint,
+    inspection,
+    outbox,
+    rectification,
+    summary,
+)
 from models.cadre import Cadre, CadreCreate, CadrePublic
 from models.campaign import Campaign, Deliverable, LeadingGroupMember, Phase
 from models.enums import DeliverableStatus, GroupRole, Level, UnitKind

@@ -21,6 +21,8 @@ class Campaign(SQLModel, table=True):
     title: str = Field(max_length=300)
     root_unit_id: int = Field(foreign_key="unit.id", index=True)
     start_on: date
+    completed_on: date | None = None  # set when the root's comprehensive report is produced
+    report_path: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

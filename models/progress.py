@@ -23,6 +23,7 @@ class PhaseContext(BaseModel):
     phase_id: int
     phase_key: str
     phase_title: str
+    phase_ends_on: date
     activities: list[str] = Field(default_factory=list)
     root: UnitRef
 
@@ -48,6 +49,13 @@ class UnitForms(BaseModel):
     new_findings: int = 0
 
 
+class UnitRectification(BaseModel):
+    """A unit's own rectification items on ``as_of``: counts by status, and how many overdue."""
+
+    by_status: dict[str, int] = Field(default_factory=dict)
+    overdue: int = 0
+
+
 class UnitOutcome(BaseModel):
     """A unit's result handed to its parent: its own rate, its subtree's, and by level."""
 
@@ -63,3 +71,7 @@ class UnitOutcome(BaseModel):
     lagging: list[str] = Field(
         default_factory=list, description="names of units with missing reports (capped)"
     )
+    rectification: dict[str, int] = Field(
+        default_factory=dict, description="subtree's rectification items by status"
+    )
+    rectification_overdue: int = 0

@@ -19,7 +19,12 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 NON_DEPARTMENT_LEVELS = [level for level in Level if level is not Level.department]
 
 
-Activity = Literal["declarations", "rules_review", "complaints"]
+# What a phase's flows do besides tracking deliverables: collect the 报告表 and detect problems,
+# review the rules, cross-check complaints, roll up rectification, sample units for inspection,
+# and write the comprehensive report (which completes the campaign).
+Activity = Literal[
+    "declarations", "rules_review", "complaints", "rectification", "inspection", "report"
+]
 
 
 class RelativeDue(BaseModel):
@@ -54,6 +59,10 @@ class PhaseTemplate(BaseModel):
         default_factory=list,
         description="what the phase's unit flows do besides tracking deliverables",
     )
+    report_deliverable: str | None = Field(
+        default=None,
+        description="the deliverable the written comprehensive report fulfils (activity report)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PhaseTemplate:
@@ -69,6 +78,11 @@ class PhaseTemplate(BaseModel):
                     f"of phase {self.key}"
                 )
             seen.add(item.key)
+        if self.report_deliverable is not None and self.report_deliverable not in seen:
+            raise ValueError(
+                f"phase {self.key}: report_deliverable {self.report_deliverable!r} is not one of"
+                " its deliverables"
+            )
         return self
 
 

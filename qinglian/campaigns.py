@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, GroupRole, LeadingGroupMember, Phase, Unit
 from models.campaign import utcnow
@@ -271,3 +271,33 @@ def _follow_relative_deadlines(
             if dependent is not None and anchor.submitted_on is not None:
                 dependent.due_on = relative_deadline(anchor.submitted_on, item.after.days)
                 session.add(dependent)
+
+
+def complete_campaign(
+    *, session: Session, campaign_id: int, on: date, report_path: str | None = None
+) -> Campaign:
+    """Mark the campaign complete: its root's comprehensive report is produced.
+
+    The root's report deliverable (``report_deliverable`` of the phase) counts as submitted on
+    ``on``. Completing again keeps the first completion date and updates the report's path.
+    """
+    campaign = get_campaign(session=session, campaign_id=campaign_id)
+    template = get_template(campaign.template_key)
+    kinds = [phase.report_deliverable for phase in template.phases if phase.report_deliverable]
+    if kinds:
+        for deliverable in session.exec(
+            select(Deliverable).where(
+                Deliverable.campaign_id == campaign.id,
+                Deliverable.unit_id == campaign.root_unit_id,
+                col(Deliverable.kind).in_(kinds),
+                col(Deliverable.submitted_on).is_(None),
+            )
+        ):
+            deliverable.submitted_on = on
+            session.add(deliverable)
+    campaign.completed_on = campaign.completed_on or on
+    if report_path is not None:
+        campaign.report_path = report_path
+    session.add(campaign)
+    session.flush()
+    return campaign

@@ -31,7 +31,7 @@ from models.form import (
 )
 from models.unit import Unit
 from qinglian.campaigns import get_campaign
-from qinglian.errors import NotFoundError
+from qinglian.errors import NotFoundError, QinglianError
 from qinglian.rules.detection import (
     FormFacts,
     Hit,
@@ -340,6 +340,61 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
             index_elements=["campaign_id", "fingerprint"]
         )
     return insert(Finding)
+
+
+# --- review --------------------------------------------------------------------------------
+
+_REVIEWABLE = (FindingStatus.open, FindingStatus.verifying)
+
+
+def review_findings(
+    *,
+    session: Session,
+    campaign_id: int,
+    finding_ids: Sequence[int],
+    confirm: bool,
+) -> int:
+    """The managing unit's review of findings: confirm (→ 限期整改) or dismiss; all or nothing.
+
+    Only open findings can be reviewed; a finding under complaint verification is decided by
+    its case. Re-confirming a confirmed finding changes nothing. Returns how many changed.
+    """
+    wanted = sorted(set(finding_ids))
+    rows = {
+        finding.id: finding
+        for finding in session.exec(
+            select(Finding).where(
+                col(Finding.campaign_id) == campaign_id, col(Finding.id).in_(wanted)
+            )
+        )
+    }
+    missing = [str(finding_id) for finding_id in wanted if finding_id not in rows]
+    if missing:
+        raise NotFoundError(
+            f"专项活动 {campaign_id} 没有编号为 {'、'.join(missing)} 的问题线索，未作任何更改",
+            f"campaign {campaign_id} has no finding(s) {', '.join(missing)}; nothing changed",
+        )
+    target = FindingStatus.confirmed if confirm else FindingStatus.dismissed
+    blocked = [
+        f"{finding.id}（{finding.status.value}）"
+        for finding in rows.values()
+        if finding.status is not target and finding.status is not FindingStatus.open
+    ]
+    if blocked:
+        raise QinglianError(
+            f"以下问题线索已处理或正在核实，不能再{'确认' if confirm else '排除'}："
+            f"{'、'.join(blocked)}；未作任何更改",
+            f"these findings are already decided or under verification: {', '.join(blocked)};"
+            " nothing changed",
+        )
+    changed = 0
+    for finding in rows.values():
+        if finding.status is not target:
+            finding.status = target
+            session.add(finding)
+            changed += 1
+    session.flush()
+    return changed
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from models.cadre import Cadre
 from models.campaign import utcnow
 from models.finding import Finding, FindingCategory, FindingStatus
+from models.progress import UnitRectification
 from models.rectification import (
     RectificationExtension,
     RectificationItem,
@@ -131,7 +132,47 @@ def rectification_state(
     return RectificationState.overdue if as_of > due_on else RectificationState.open
 
 
+def rectification_status_on(
+    status: RectificationStatus, done_on: date | None, verified_on: date | None, as_of: date
+) -> RectificationStatus:
+    """An item's status as it stood on ``as_of`` (a campaign replayed at an earlier day)."""
+    if verified_on is not None and verified_on <= as_of and status is RectificationStatus.verified:
+        return RectificationStatus.verified
+    if done_on is not None and done_on <= as_of:
+        return RectificationStatus.done
+    if status is RectificationStatus.planned:
+        return RectificationStatus.planned
+    return RectificationStatus.in_progress
+
+
 # --- persistence ---------------------------------------------------------------------------
+
+
+def unit_rectification(
+    *, session: Session, campaign_id: int, unit_id: int, as_of: date
+) -> UnitRectification:
+    """A unit's own items on ``as_of``: how many in each status, and how many overdue."""
+    counts: dict[str, int] = {}
+    overdue = 0
+    for status, due_on, done_on, verified_on in session.exec(
+        select(
+            RectificationItem.status,
+            RectificationItem.due_on,
+            RectificationItem.done_on,
+            RectificationItem.verified_on,
+        )
+        .join(Finding, col(Finding.id) == RectificationItem.finding_id)
+        .where(
+            RectificationItem.campaign_id == campaign_id,
+            RectificationItem.unit_id == unit_id,
+            Finding.found_on <= as_of,
+        )
+    ):
+        state = rectification_status_on(status, done_on, verified_on, as_of)
+        counts[state.value] = counts.get(state.value, 0) + 1
+        if state in (S.planned, S.in_progress) and due_on < as_of:
+            overdue += 1
+    return UnitRectification(by_status=counts, overdue=overdue)
 
 
 def ensure_rectification_items(*, session: Session, campaign_id: int, default_due: date) -> int:

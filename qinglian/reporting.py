@@ -7,6 +7,8 @@ from datetime import date
 
 from models import FindingCategory, Level
 from models.progress import PhaseContext, UnitForms, UnitOutcome
+from models.rectification import RectificationStatus
+from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, UnitSummary
 from qinglian.progress import DeliverableView
 from qinglian.rules.status import ReportingRate
 
@@ -45,6 +47,7 @@ def unit_table_rows(
                 "本级完成率": percent(child.own.rate),
                 **rate_columns(child.subtree),
                 **_forms_columns(child),
+                **_rectification_columns(child),
             }
             for child in children
         ]
@@ -68,6 +71,20 @@ def _forms_columns(outcome: UnitOutcome) -> dict[str, object]:
         "报告表缺报": outcome.forms.missing,
         "报告表上报率": percent(outcome.forms.rate),
         "问题线索": sum(outcome.findings.values()),
+    }
+
+
+def _rectification_columns(outcome: UnitOutcome) -> dict[str, object]:
+    if not outcome.rectification:
+        return {}
+    total = sum(outcome.rectification.values())
+    done = outcome.rectification.get("done", 0) + outcome.rectification.get("verified", 0)
+    return {
+        "整改事项": total,
+        "已完成": done,
+        "已验收": outcome.rectification.get("verified", 0),
+        "逾期未完成": outcome.rectification_overdue,
+        "整改完成率": percent(done / total) if total else "—",
     }
 
 
@@ -98,7 +115,9 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def phase_summary_markdown(context: PhaseContext, outcome: UnitOutcome, as_of: date) -> str:
+def phase_summary_markdown(
+    context: PhaseContext, outcome: UnitOutcome, as_of: date, summary: UnitSummary | None = None
+) -> str:
     total = outcome.subtree
     by_level = [
         [level.label, *rate_columns(outcome.by_level[level]).values()]
@@ -134,6 +153,59 @@ def phase_summary_markdown(context: PhaseContext, outcome: UnitOutcome, as_of: d
                 [[FindingCategory(k).label, n] for k, n in sorted(outcome.findings.items())],
             ),
         ]
+    if outcome.rectification:
+        rectification = outcome.rectification
+        parts += [
+            "## 整改情况",
+            _table(
+                ["状态", "事项数"],
+                [
+                    [status.label, rectification.get(status.value, 0)]
+                    for status in RectificationStatus
+                ],
+            ),
+            f"- 逾期未完成 {outcome.rectification_overdue} 项",
+        ]
+    if summary is not None:
+        parts += summary_figures_markdown(summary)
     if outcome.lagging:
-        parts += ["## 有缺报事项的单位", "、".join(outcome.lagging)]
+        parts += ["## 有缺报或逾期事项的单位", "、".join(outcome.lagging)]
     return "\n\n".join(parts) + "\n"
+
+
+def summary_figures_markdown(summary: UnitSummary) -> list[str]:
+    """The phase summary's key figures beyond deliverables: counts only, never complaint text."""
+    figures = summary.subtree
+    parts = ["## 阶段性总结要点（全系统）"]
+    lines = []
+    if figures.findings_by_source:
+        lines.append(
+            "- 问题线索来源："
+            + "，".join(
+                f"{SOURCE_LABELS.get(k, k)} {n} 条" for k, n in figures.findings_by_source.items()
+            )
+        )
+    if figures.cases_by_outcome:
+        lines.append(
+            "- 调查核实："
+            + "，".join(
+                f"{CASE_LABELS.get(k, k)} {n} 件" for k, n in figures.cases_by_outcome.items()
+            )
+        )
+    if figures.rules_by_decision:
+        lines.append(
+            "- 制度清理："
+            + "，".join(
+                f"{RULE_LABELS.get(k, k)} {n} 项" for k, n in figures.rules_by_decision.items()
+            )
+        )
+    if figures.rectification_items:
+        lines.append(
+            f"- 整改事项 {figures.rectification_items} 项，已完成 {figures.rectified} 项，"
+            f"逾期未完成 {figures.rectification_overdue} 项"
+        )
+    lines.append(f"- 督办提醒（逐级）{figures.escalations} 次")
+    parts.append("\n".join(lines))
+    if summary.lagging_children:
+        parts += ["## 工作滞后或问题较多的下级单位", "、".join(summary.lagging_children)]
+    return parts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from models.progress import UnitForms, UnitOutcome, UnitRef
+from models.progress import UnitForms, UnitOutcome, UnitRectification, UnitRef
 from qinglian.rules.status import ReportingRate
 
 LAGGING_CAP = 50
@@ -16,16 +16,22 @@ def roll_up(
     own: ReportingRate,
     children: Sequence[UnitOutcome],
     forms: UnitForms | None = None,
+    rectification: UnitRectification | None = None,
 ) -> UnitOutcome:
     """The unit's outcome: own + every child's subtree, merged per level, laggards named.
 
-    ``forms`` (the find phase) adds the unit's declarations and findings to the roll-up.
+    ``forms`` (the find phase) adds the unit's declarations and findings to the roll-up;
+    ``rectification`` (the rectify phase) its rectification items. A unit with overdue
+    rectification items is named among the laggards.
     """
     by_level: dict = {unit.level: own}
     for child in children:
         for level, rate in child.by_level.items():
             by_level[level] = by_level.get(level, ReportingRate()) + rate
-    lagging = [unit.name] if own.missing or (forms and forms.rate.missing) else []
+    behind = (
+        own.missing or (forms and forms.rate.missing) or (rectification and rectification.overdue)
+    )
+    lagging = [unit.name] if behind else []
     for child in children:
         lagging.extend(child.lagging)
     return UnitOutcome(
@@ -36,7 +42,20 @@ def roll_up(
         units=1 + sum(child.units for child in children),
         lagging=lagging[:LAGGING_CAP],
         **_forms_roll_up(forms, children),
+        **_rectification_roll_up(rectification, children),
     )
+
+
+def _rectification_roll_up(
+    rectification: UnitRectification | None, children: Sequence[UnitOutcome]
+) -> dict:
+    by_status: Counter[str] = Counter(rectification.by_status if rectification else {})
+    for child in children:
+        by_status.update(child.rectification)
+    overdue = (rectification.overdue if rectification else 0) + sum(
+        child.rectification_overdue for child in children
+    )
+    return {"rectification": dict(by_status), "rectification_overdue": overdue}
 
 
 def _forms_roll_up(forms: UnitForms | None, children: Sequence[UnitOutcome]) -> dict:
