@@ -20,6 +20,8 @@ from tasks.progress import (
     publish_phase_summary,
     publish_unit_table,
 )
+from tasks.rectify import assess_rectification, ensure_items
+from tasks.summaries import export_assessment, record_summaries, write_root_report
 
 
 class PhaseRunInput(BaseModel):
@@ -34,9 +36,10 @@ class PhaseRunInput(BaseModel):
 def unit_flow(params: UnitRunInput) -> UnitOutcome:
     """One unit: its own work for the phase, then each child unit's flow, rolled up."""
     forms = examine_unit_forms(params) if "declarations" in params.activities else None
+    rectification = assess_rectification(params) if "rectification" in params.activities else None
     assessment = assess_unit(params.campaign_id, params.phase_id, params.unit.unit_id, params.as_of)
     children = [_run_child(params, child, assessment.province) for child in assessment.children]
-    outcome = roll_up(params.unit, assessment.own, children, forms)
+    outcome = roll_up(params.unit, assessment.own, children, forms, rectification)
     publish_unit_table(params, assessment, children, forms)
     return outcome
 
@@ -72,6 +75,9 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
         unit=context.root,
         as_of=as_of,
     )
+    if "rectification" in context.activities:
+        # Every confirmed finding (inspection findings too) has an item before units roll up.
+        ensure_items(context.campaign_id, context.phase_ends_on)
     with tags(f"campaign:{context.campaign_id}", f"phase:{context.phase_key}"):
         outcome = unit_flow(root)
     if "complaints" in context.activities:
@@ -79,7 +85,12 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
         # the findings and cases they open are counted into the summary.
         complaints = cross_check_complaints(context.campaign_id, as_of)
         publish_complaints_summary(context, complaints, as_of)
-    publish_phase_summary(context, outcome, as_of)
+    summary = record_summaries(context, as_of)
+    if "inspection" in context.activities:
+        export_assessment(context, as_of)
+    if "report" in context.activities:
+        write_root_report(context, as_of)
+    publish_phase_summary(context, outcome, as_of, summary)
     return outcome
 
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from models import Unit
 from models.progress import PhaseContext, UnitForms, UnitOutcome, UnitRef, UnitRunInput
+from models.summary import UnitSummary
 from qinglian.campaign_templates import get_template
 from qinglian.campaigns import get_campaign, get_phase
 from qinglian.db import session_scope
@@ -59,6 +60,7 @@ def load_phase(campaign_id: int, phase_key: str) -> PhaseContext:
             phase_id=phase.id,
             phase_key=phase.key,
             phase_title=phase.title,
+            phase_ends_on=phase.ends_on,
             activities=list(get_template(campaign.template_key).phase(phase.key).activities),
             root=_ref(root),
         )
@@ -130,7 +132,9 @@ def phase_run_name(campaign_id: int, phase_key: str) -> str:
 
 
 @task(cache_policy=NO_CACHE)
-def publish_phase_summary(context: PhaseContext, outcome: UnitOutcome, as_of: date) -> None:
+def publish_phase_summary(
+    context: PhaseContext, outcome: UnitOutcome, as_of: date, summary: UnitSummary | None = None
+) -> None:
     """The phase's progress bar and its Markdown summary for the Prefect UI."""
     create_progress_artifact(
         progress=round(outcome.subtree.rate * 100, 1),
@@ -139,6 +143,6 @@ def publish_phase_summary(context: PhaseContext, outcome: UnitOutcome, as_of: da
     )
     create_markdown_artifact(
         key=artifact_key(context.campaign_id, context.phase_key, "summary"),
-        markdown=phase_summary_markdown(context, outcome, as_of),
+        markdown=phase_summary_markdown(context, outcome, as_of, summary),
         description=f"{context.campaign_title} · {context.phase_title} 阶段小结",
     )

@@ -27,7 +27,17 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
     from deployments.serve import load_deployments  # imports every flow module
 
     deployments = {deployment.name: deployment for deployment in load_deployments()}
-    assert set(deployments) >= {"run-phase", "verify-case", "escalation-sweep", "deliver-outbox"}
+    assert set(deployments) >= {
+        "launch-campaign",
+        "run-campaign",
+        "run-phase",
+        "verify-case",
+        "verify-rectification",
+        "escalation-sweep",
+        "escalation-replay",
+        "deliver-outbox",
+        "report",
+    }
     assert all(deployment.enforce_parameter_schema for deployment in deployments.values())
     (sweep,) = deployments["escalation-sweep"].schedules
     assert sweep.schedule.cron == "0 9 * * *"

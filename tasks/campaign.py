@@ -1,0 +1,54 @@
+"""Tasks that launch a campaign and read its phases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import task
+from pydantic import BaseModel
+from sqlmodel import select
+
+from models import Phase
+from qinglian.campaigns import get_campaign, launch_campaign
+from qinglian.db import session_scope
+from tasks.progress import DB_RETRIES
+
+
+class LaunchedCampaign(BaseModel):
+    campaign_id: int
+    title: str
+    created: bool
+
+
+class PhaseWindow(BaseModel):
+    key: str
+    title: str
+    starts_on: date
+    ends_on: date
+
+
+@task(**DB_RETRIES)
+def launch(template: str, root_code: str, start_on: date | None) -> LaunchedCampaign:
+    """Create the campaign, its phases and every unit's deadlines; idempotent."""
+    with session_scope() as session:
+        campaign, created = launch_campaign(
+            session=session, template_key=template, root_code=root_code, start_on=start_on
+        )
+        assert campaign.id is not None
+        return LaunchedCampaign(campaign_id=campaign.id, title=campaign.title, created=created)
+
+
+@task(**DB_RETRIES)
+def load_phases(campaign_id: int) -> list[PhaseWindow]:
+    """The campaign's phases in order, with their windows."""
+    with session_scope() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        phases = session.exec(
+            select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.seq)
+        ).all()
+        return [
+            PhaseWindow(
+                key=phase.key, title=phase.title, starts_on=phase.starts_on, ends_on=phase.ends_on
+            )
+            for phase in phases
+        ]

@@ -1,0 +1,88 @@
+"""Phase summaries (阶段性总结) and the summarize phase's products: assessment and report."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+
+from models.progress import PhaseContext
+from models.summary import UnitSummary
+from qinglian.campaigns import complete_campaign
+from qinglian.db import session_scope
+from qinglian.inspection import assessment_rows, write_assessment_xlsx
+from qinglian.report.files import default_report_path, produce_report, reports_dir
+from qinglian.reporting import artifact_key
+from qinglian.settings import get_settings
+from qinglian.summaries import record_phase_summaries
+from tasks.progress import DB_RETRIES
+
+
+@task(**DB_RETRIES)
+def record_summaries(context: PhaseContext, as_of: date) -> UnitSummary:
+    """Every unit's phase summary figures, stored and rolled up (narratives untouched)."""
+    with session_scope() as session:
+        return record_phase_summaries(
+            session=session,
+            campaign_id=context.campaign_id,
+            phase_key=context.phase_key,
+            as_of=as_of,
+        )
+
+
+@task(**DB_RETRIES)
+def export_assessment(context: PhaseContext, as_of: date) -> Path:
+    """The year-end assessment table (年终考核) for every unit, as XLSX, linked in the UI."""
+    path = reports_dir(get_settings(), context.campaign_id) / f"年终考核-{as_of.isoformat()}.xlsx"
+    with session_scope() as session:
+        rows = assessment_rows(session=session, campaign_id=context.campaign_id, as_of=as_of)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_assessment_xlsx(rows, path)
+    create_link_artifact(
+        key=artifact_key(context.campaign_id, context.phase_key, "assessment"),
+        link=path.resolve().as_uri(),
+        link_text=f"年终考核表（{len(rows)} 个单位）",
+        description=f"{context.campaign_title} · 年终考核基础表（截至 {as_of}）",
+    )
+    return path
+
+
+@task(**DB_RETRIES)
+def write_root_report(context: PhaseContext, as_of: date) -> list[Path]:
+    """The root's written comprehensive report, Word and Markdown; completes the campaign."""
+    settings = get_settings()
+    paths: list[Path] = []
+    with session_scope() as session:
+        for fmt in ("docx", "md"):
+            out = default_report_path(settings, context.campaign_id, context.root.code, as_of, fmt)
+            paths.append(
+                produce_report(
+                    session=session,
+                    campaign_id=context.campaign_id,
+                    unit_code=context.root.code,
+                    as_of=as_of,
+                    fmt=fmt,
+                    out=out,
+                )
+            )
+        complete_campaign(
+            session=session,
+            campaign_id=context.campaign_id,
+            on=as_of,
+            report_path=str(paths[0].resolve()),
+        )
+    for path in paths:
+        create_link_artifact(
+            key=artifact_key(context.campaign_id, "report", path.suffix.lstrip(".")),
+            link=path.resolve().as_uri(),
+            link_text=path.name,
+            description=f"{context.root.name} 书面综合情况报告（{path.suffix.lstrip('.')}）",
+        )
+    create_markdown_artifact(
+        key=artifact_key(context.campaign_id, "report", "text"),
+        markdown=paths[1].read_text(encoding="utf-8"),
+        description=f"{context.root.name} 书面综合情况报告（全文）",
+    )
+    return paths
