@@ -26,6 +26,7 @@ from sqlmodel import select
 from models import Cadre, Campaign, Unit
 from models.outbox import OutboxStatus
 from models.rectification import RectificationStatus, VerificationOutcome
+from models.summary import NARRATIVE_MAX_CHARS
 from qinglian import db
 from qinglian.campaign_templates import all_templates, get_template
 from qinglian.campaigns import (
@@ -35,6 +36,7 @@ from qinglian.campaigns import (
     record_delivery,
     record_leading_group,
 )
+from qinglian.cli_inspect import inspect_app
 from qinglian.clock import today_in_china
 from qinglian.complaints import (
     add_complaint,
@@ -47,7 +49,7 @@ from qinglian.complaints import (
 )
 from qinglian.demo import run_demo
 from qinglian.errors import ImportRejected, QinglianError
-from qinglian.findings import list_findings
+from qinglian.findings import list_findings, review_findings
 from qinglian.form_progress import cadre_forms, missing_cadres
 from qinglian.forms.workbook import write_form_template
 from qinglian.importers.cadres import import_cadres
@@ -56,6 +58,7 @@ from qinglian.importers.deliveries import import_deliveries
 from qinglian.importers.forms import import_forms
 from qinglian.importers.rectification import import_rectification
 from qinglian.importers.rules_review import import_rules_review
+from qinglian.importers.summaries import import_narratives
 from qinglian.importers.units import import_units
 from qinglian.outbox import list_outbox, retry_outbox
 from qinglian.progress import UnitProgress, campaign_progress, unit_deliverables
@@ -66,6 +69,7 @@ from qinglian.rectification import (
     update_rectification_status,
     verify_rectification,
 )
+from qinglian.report.files import FORMATS, default_report_path, produce_report
 from qinglian.reporting import percent
 from qinglian.rules.status import ReportingRate
 from qinglian.rules_review import (
@@ -73,6 +77,8 @@ from qinglian.rules_review import (
     rules_review_status,
     sync_rules_review_deliverables,
 )
+from qinglian.settings import get_settings
+from qinglian.summaries import stored_summaries, submit_narrative
 from qinglian.tabular import ImportReport, parse_date, split_reason
 from qinglian.units import get_unit_by_code, subtree
 
@@ -93,6 +99,7 @@ rules_app = typer.Typer(help="制度清单 / rules review", no_args_is_help=True
 findings_app = typer.Typer(help="问题线索 / findings", no_args_is_help=True)
 rectify_app = typer.Typer(help="整改纠正 / rectification", no_args_is_help=True)
 outbox_app = typer.Typer(help="发件箱 / notification outbox", no_args_is_help=True)
+summary_app = typer.Typer(help="阶段性总结 / phase summaries", no_args_is_help=True)
 complaints_app = typer.Typer(
     help="信访举报（保密）/ complaints (confidential)", no_args_is_help=True
 )
@@ -109,6 +116,8 @@ app.add_typer(findings_app, name="findings")
 app.add_typer(complaints_app, name="complaints")
 app.add_typer(rectify_app, name="rectify")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(summary_app, name="summary")
+app.add_typer(inspect_app, name="inspect")
 
 # No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
 console = Console(markup=False, highlight=False)
@@ -1276,6 +1285,247 @@ def _progress_table(progress: UnitProgress) -> Table:
 
 
 # --- demo ---------------------------------------------------------------------------------
+
+
+# --- findings review, phase summaries, the comprehensive report ----------------------------
+
+
+def _finding_ids(ids: list[str]) -> list[int]:
+    result = []
+    for text in ids:
+        if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or int(text) > _LARGEST_ID:
+            raise QinglianError(
+                f"问题线索编号应为正整数，而不是「{text}」",
+                f"a finding id is a whole number, not {text!r}",
+            )
+        result.append(int(text))
+    return result
+
+
+@findings_app.command("confirm")
+@friendly
+def findings_confirm(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    ids: Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")],
+) -> None:
+    """确认问题线索（进入限期整改）/ confirm findings: each then gets a rectification item."""
+    campaign_id = _campaign_id(campaign)
+    finding_ids = _finding_ids(ids)
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+        changed = review_findings(
+            session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=True
+        )
+    console.print(f"已确认 / confirmed: {changed} 条（共 {len(set(finding_ids))} 条）")
+
+
+@findings_app.command("dismiss")
+@friendly
+def findings_dismiss(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    ids: Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")],
+) -> None:
+    """排除问题线索（经核实不构成问题）/ dismiss findings."""
+    campaign_id = _campaign_id(campaign)
+    finding_ids = _finding_ids(ids)
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+        changed = review_findings(
+            session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=False
+        )
+    console.print(f"已排除 / dismissed: {changed} 条")
+
+
+@summary_app.command("submit")
+@friendly
+def summary_submit(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    phase: Annotated[str, typer.Option(help="阶段 phase key, e.g. find")],
+    unit: Annotated[str, typer.Option(help="单位编码 unit code")],
+    file: Annotated[
+        Path | None, typer.Option(help="总结正文文件（UTF-8 文本）narrative text file")
+    ] = None,
+    text: Annotated[str | None, typer.Option(help="总结正文 narrative text")] = None,
+    on: Annotated[str | None, typer.Option(help="提交日期 submitted on (default today)")] = None,
+    by: Annotated[str, typer.Option(help="提交人 submitted by")] = "",
+) -> None:
+    """提交本单位阶段性总结（报上级）/ submit a unit's phase-summary narrative upward."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(on, "提交日期 on") or today_in_china()
+    if (file is None) == (text is None):
+        raise QinglianError(
+            "请用 --file 或 --text 给出总结正文（二选一）", "give the narrative by --file or --text"
+        )
+    body = _narrative_file(file) if file is not None else text or ""
+    _schema()
+    with db.session_scope() as session:
+        receipt = submit_narrative(
+            session=session,
+            campaign_id=campaign_id,
+            phase_key=phase,
+            unit_code=unit,
+            text=body,
+            submitted_on=day,
+            submitted_by=by,
+        )
+    due = f"，截止 {receipt.due_on}" if receipt.due_on else ""
+    console.print(
+        f"{receipt.unit_name} · {receipt.phase_title}阶段性总结："
+        f"{'已更新' if receipt.replaced else '已提交'}（{receipt.submitted_on} 提交{due}，"
+        f"{receipt.status}）/ {'updated' if receipt.replaced else 'submitted'}"
+    )
+
+
+def _narrative_file(path: Path) -> str:
+    if not path.is_file():
+        raise QinglianError(f"找不到文件 {path}", f"no such file: {path}")
+    size = path.stat().st_size
+    if size > 4 * NARRATIVE_MAX_CHARS:  # UTF-8 Chinese is 3 bytes a character; refuse unread
+        raise QinglianError(
+            f"{path.name}：文件过大（{size} 字节），阶段性总结最多 {NARRATIVE_MAX_CHARS} 个字符，未保存",
+            f"{path.name}: too large ({size} bytes) for a narrative of at most"
+            f" {NARRATIVE_MAX_CHARS} characters; nothing saved",
+        )
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return path.read_bytes().decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise QinglianError(
+                f"{path.name}：无法识别文件编码（应为 UTF-8 或 GB18030 文本）",
+                f"{path.name}: not UTF-8 or GB18030 text",
+            ) from exc
+
+
+@summary_app.command("import")
+@friendly
+def summary_import(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    file: Path,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="今天 today")] = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """导入阶段性总结（单位编码、阶段、总结内容、提交日期、提交人）/ import narratives."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        report = import_narratives(
+            session=session,
+            campaign_id=campaign_id,
+            path=file,
+            today=day,
+            skip_invalid=skip_invalid,
+        )
+    _print_report(report)
+
+
+@summary_app.command("show")
+@friendly
+def summary_show(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str, typer.Option(help="单位编码 unit code")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
+) -> None:
+    """查看单位各阶段的阶段性总结（统计与正文）/ a unit's phase summaries."""
+    campaign_id = _campaign_id(campaign)
+    _schema()
+    with db.session_scope() as session:
+        summaries = stored_summaries(session=session, campaign_id=campaign_id, unit_code=unit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [item.model_dump(mode="json") for item in summaries], ensure_ascii=False, indent=2
+            )
+        )
+        return
+    if not summaries:
+        console.print("尚无阶段性总结（运行阶段流程后生成）/ no phase summary yet")
+    for item in summaries:
+        figures = item.subtree
+        table = Table("项目 item", "本单位及下级 subtree", title=f"{item.phase_title}阶段性总结")
+        table.add_row("统计截至 computed as of", str(item.computed_as_of or ""))
+        table.add_row(
+            "事项上报率 reporting rate",
+            f"{percent(figures.deliverables.rate)}（应报 {figures.deliverables.expected}，"
+            f"缺报 {figures.deliverables.missing}）",
+        )
+        if figures.forms.expected:
+            table.add_row("《报告表》上报率", percent(figures.forms.rate))
+        table.add_row("问题线索 findings", str(figures.findings))
+        table.add_row(
+            "整改 rectified",
+            f"{figures.rectified}/{figures.rectification_items}"
+            f"（逾期 {figures.rectification_overdue}）",
+        )
+        table.add_row("督办提醒 escalations", str(figures.escalations))
+        table.add_row("滞后下级 lagging children", "、".join(item.lagging_children) or "—")
+        table.add_row(
+            "总结正文 narrative",
+            f"{item.submitted_on} 提交，{len(item.narrative)} 字" if item.narrative else "未提交",
+        )
+        console.print(table)
+        if item.narrative:
+            console.print(item.narrative)
+
+
+@app.command("report")
+@friendly
+def report(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    unit: Annotated[str, typer.Option(help="单位编码 unit code (its subtree only)")],
+    fmt: Annotated[str, typer.Option("--format", help="docx | md | pdf")] = "docx",
+    out: Annotated[Path | None, typer.Option(help="输出文件 output file")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date")] = None,
+) -> None:
+    """书面综合情况报告（Word/Markdown/PDF）/ write the comprehensive report of a subtree."""
+    campaign_id = _campaign_id(campaign)
+    if fmt not in FORMATS:
+        raise QinglianError(
+            f"不支持的格式「{fmt}」（可选：docx、md、pdf）",
+            f"unknown format {fmt!r} (choose docx, md or pdf)",
+        )
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        path = out or default_report_path(get_settings(), campaign_id, unit, day, fmt)  # type: ignore[arg-type]
+        written = produce_report(
+            session=session,
+            campaign_id=campaign_id,
+            unit_code=unit,
+            as_of=day,
+            fmt=fmt,  # type: ignore[arg-type]
+            out=path,
+        )
+    console.print(str(written))
+
+
+@campaign_app.command("run")
+@friendly
+def campaign_run(
+    campaign: Annotated[str, typer.Argument(help="专项活动编号 campaign id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")] = None,
+) -> None:
+    """按顺序运行已开始的各阶段（检查总结阶段生成报告并结束活动）/ run every started phase."""
+    campaign_id = _campaign_id(campaign)
+    day = _date(as_of, "日期 as-of") or today_in_china()
+    _schema()
+    with db.session_scope() as session:
+        get_campaign(session=session, campaign_id=campaign_id)
+    from flows.campaign import CampaignRunInput, run_campaign  # Prefect: see run_phase_flow
+
+    outcomes = run_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=day))
+    for key, outcome in outcomes.items():
+        console.print(
+            f"{key}: 上报率 rate {percent(outcome.subtree.rate)}，缺报 {outcome.subtree.missing}"
+        )
+    with db.session_scope() as session:
+        done = get_campaign(session=session, campaign_id=campaign_id)
+        if done.completed_on:
+            console.print(f"专项活动已完成 / completed {done.completed_on}: {done.report_path}")
 
 
 @app.command("demo")
