@@ -157,10 +157,11 @@ def write_units_xlsx(units: list[DemoUnit], path: Path) -> None:
                 unit.level,
                 unit.kind,
                 unit.parent or "",
-                f"office.{unit.code.lower()}@example.org",
+                # No e-mail in the demo: every reminder goes to the webhook receiver it starts.
+                "",
                 "demo_webhook",
                 "",
-                f"jijian.{unit.code.lower()}@example.org",
+                "",
             ]
         )
     workbook.save(path)
