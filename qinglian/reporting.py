@@ -132,7 +132,8 @@ def phase_summary_markdown(
         f"- 应报事项 {total.expected} 项，已报 {total.received} 项"
         f"（按时 {total.on_time}，逾期提交 {total.late}），缺报 {total.missing} 项，"
         f"未到期 {total.pending} 项",
-        f"- 上报率 **{percent(total.rate)}**，按时率 {percent(total.on_time_rate)}",
+        # No bold before "，": CommonMark does not close ** between "%" and a CJK comma.
+        f"- 按时率 {percent(total.on_time_rate)}，上报率 **{percent(total.rate)}**",
         "## 分层级上报情况",
         _table(header, by_level),
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from models.progress import PhaseContext
@@ -18,6 +19,13 @@ from qinglian.reporting import artifact_key
 from qinglian.settings import get_settings
 from qinglian.summaries import record_phase_summaries
 from tasks.progress import DB_RETRIES
+
+
+def without_images(markdown: str) -> str:
+    """The report for the UI: its charts are files beside the report, not reachable there."""
+    return re.sub(
+        r"^!\[[^\]]*\]\([^)]*\)$", "（图表见 Word 文档 / chart in the DOCX）", markdown, flags=re.M
+    )
 
 
 @task(**DB_RETRIES)
@@ -80,9 +88,12 @@ def write_root_report(context: PhaseContext, as_of: date) -> list[Path]:
             link_text=path.name,
             description=f"{context.root.name} 书面综合情况报告（{path.suffix.lstrip('.')}）",
         )
+    get_run_logger().info(
+        "%s 书面综合情况报告已生成，专项活动已完成：%s", context.root.name, paths[0].name
+    )
     create_markdown_artifact(
         key=artifact_key(context.campaign_id, "report", "text"),
-        markdown=paths[1].read_text(encoding="utf-8"),
+        markdown=without_images(paths[1].read_text(encoding="utf-8")),
         description=f"{context.root.name} 书面综合情况报告（全文）",
     )
     return paths

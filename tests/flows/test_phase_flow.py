@@ -140,13 +140,17 @@ def test_phase_run_is_a_tree_of_named_unit_runs_that_rolls_up(campaign_id: int) 
 
     found = _flow_runs(campaign_id, since)
     runs = {run.name: run for run in found}
-    assert "动员部署 · 连云港市妇幼保健院" in runs
-    assert "动员部署 · 连云港市妇幼保健院妇产科" in runs
-    fb_run = runs["动员部署 · 连云港市妇幼保健院"]
-    assert {"level:institution", "province:江苏省卫生厅", f"campaign:{campaign_id}"} <= set(
-        fb_run.tags
-    )
-    city_run = runs["动员部署 · 连云港市卫生局"]
+    assert "动员部署 · 连云港市妇幼保健院 · JS-LYG-FB" in runs
+    assert "动员部署 · 连云港市妇幼保健院妇产科 · JS-LYG-FB-D2" in runs
+    fb_run = runs["动员部署 · 连云港市妇幼保健院 · JS-LYG-FB"]
+    # Exactly the unit's own tags: a unit does not inherit its ancestors' level tags.
+    assert set(fb_run.tags) == {
+        "level:institution",
+        "province:江苏省卫生厅",
+        f"campaign:{campaign_id}",
+        "phase:mobilize",
+    }
+    city_run = runs["动员部署 · 连云港市卫生局 · JS-LYG"]
     assert fb_run.parent_task_run_id is not None and city_run.parent_task_run_id is not None
     assert all(run.state and run.state.is_completed() for run in runs.values())
 

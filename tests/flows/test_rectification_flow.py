@@ -107,13 +107,23 @@ def _mark_done(item_id: int) -> None:
         )
 
 
-def _paused_run(name: str, deadline: float) -> tuple[FlowRun, str]:
-    """The paused run and the description its form shows."""
+def _runs_named(name: str) -> set[str]:
+    async def read() -> list[FlowRun]:
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name]))
+            )
+
+    return {str(run.id) for run in asyncio.run(read())}
+
+
+def _paused_run(name: str, deadline: float, earlier: set[str]) -> tuple[FlowRun, str]:
+    """The paused run (not one of ``earlier``, from another test) and its form's description."""
 
     async def read() -> list[FlowRun]:
         async with get_client() as client:
             return await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])), limit=5
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])), limit=50
             )
 
     async def description(run: FlowRun) -> str:
@@ -123,7 +133,11 @@ def _paused_run(name: str, deadline: float) -> tuple[FlowRun, str]:
             return json.loads(await client.read_flow_run_input(run.id, key))
 
     while time.monotonic() < deadline:  # waiting for another thread, not for simulated time
-        runs = [run for run in asyncio.run(read()) if run.state and run.state.is_paused()]
+        runs = [
+            run
+            for run in asyncio.run(read())
+            if run.state and run.state.is_paused() and str(run.id) not in earlier
+        ]
         if runs:
             return runs[0], asyncio.run(description(runs[0]))
         time.sleep(0.2)
@@ -139,8 +153,10 @@ def _decide(item_id: int, run_input: dict[str, Any]) -> RectificationItemPublic:
         target=context.run,
         args=(lambda: results.append(verify_rectification_item(params)),),
     )
+    name = f"整改验收 · 事项 {item_id}"
+    earlier = _runs_named(name)  # the SQLite and PostgreSQL variants reuse item ids
     worker.start()
-    run, shown = _paused_run(f"整改验收 · 事项 {item_id}", time.monotonic() + 60)
+    run, shown = _paused_run(name, time.monotonic() + 60, earlier)
     assert f"整改事项 {item_id}" in shown and MEASURE in shown and DUE.isoformat() in shown
     assert SECRET_TEXT not in shown and SECRET_TEXT not in str(run.state)
 
