@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 # Before anything imports Prefect: its console shows warnings only (the full logs still go to
 # the Prefect API and UI), and an offline campaign network has no use for Prefect's telemetry.
@@ -17,7 +15,6 @@ os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -36,6 +33,14 @@ from qinglian.campaigns import (
     record_delivery,
     record_leading_group,
 )
+from qinglian.cli_common import (
+    LARGEST_ID,
+    campaign_id_option,
+    console,
+    date_option,
+    err,
+    friendly,
+)
 from qinglian.cli_inspect import inspect_app
 from qinglian.clock import today_in_china
 from qinglian.complaints import (
@@ -48,7 +53,7 @@ from qinglian.complaints import (
     record_verification,
 )
 from qinglian.demo import run_demo
-from qinglian.errors import ImportRejected, QinglianError
+from qinglian.errors import QinglianError
 from qinglian.findings import list_findings, review_findings
 from qinglian.form_progress import cadre_forms, missing_cadres
 from qinglian.forms.workbook import write_form_template
@@ -79,7 +84,7 @@ from qinglian.rules_review import (
 )
 from qinglian.settings import get_settings
 from qinglian.summaries import stored_summaries, submit_narrative
-from qinglian.tabular import ImportReport, parse_date, split_reason
+from qinglian.tabular import ImportReport
 from qinglian.units import get_unit_by_code, subtree
 
 app = typer.Typer(
@@ -119,66 +124,15 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(summary_app, name="summary")
 app.add_typer(inspect_app, name="inspect")
 
-# No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
-console = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _error(zh: str, en: str) -> None:
-    """One line on stderr, never wrapped, never read as Rich markup (it may quote user input)."""
-    line = Text("错误 / error: ", style="red")
-    line.append(f"{zh} / {en}")
-    err.print(line, soft_wrap=True)
-
-
-def friendly(func: F) -> F:
-    """Expected failures print one bilingual line and exit 1; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ImportRejected as exc:
-            _error(exc.zh, exc.en)
-            for row in exc.errors[:50]:
-                err.print(f"  {row}", highlight=False, markup=False, soft_wrap=True)
-            if len(exc.errors) > 50:
-                err.print(f"  … 另有 {len(exc.errors) - 50} 行 / {len(exc.errors) - 50} more rows")
-            raise typer.Exit(1) from None
-        except QinglianError as exc:
-            _error(exc.zh, exc.en)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _date(text: str | None, what: str) -> date | None:
     """A date option; ``what`` is its label, Chinese then English ("日期 as-of")."""
-    if text is None:
-        return None
     zh_label, _, en_label = what.partition(" ")
-    try:
-        value = parse_date(text)
-    except ValueError as exc:
-        zh, en = split_reason(str(exc))
-        raise QinglianError(f"{zh_label}：{zh}", f"{en_label}: {en}") from exc
-    if value is None:
-        raise QinglianError(f"{zh_label}不能为空", f"{en_label} must not be empty")
-    return value
+    return date_option(text, zh_label, en_label)
 
 
-_LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
-
-
-def _campaign_id(text: str) -> int:
-    digits = text.strip()
-    if not re.fullmatch(r"[0-9]{1,10}", digits) or int(digits) > _LARGEST_ID:
-        raise QinglianError(
-            f"专项活动编号应为正整数，而不是「{text}」",
-            f"a campaign id is a whole number, not {text!r}",
-        )
-    return int(digits)
+_LARGEST_ID = LARGEST_ID
+_campaign_id = campaign_id_option
 
 
 def _schema() -> None:
@@ -1309,15 +1263,7 @@ def findings_confirm(
     ids: Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")],
 ) -> None:
     """确认问题线索（进入限期整改）/ confirm findings: each then gets a rectification item."""
-    campaign_id = _campaign_id(campaign)
-    finding_ids = _finding_ids(ids)
-    _schema()
-    with db.session_scope() as session:
-        get_campaign(session=session, campaign_id=campaign_id)
-        changed = review_findings(
-            session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=True
-        )
-    console.print(f"已确认 / confirmed: {changed} 条（共 {len(set(finding_ids))} 条）")
+    _review(campaign, ids, confirm=True)
 
 
 @findings_app.command("dismiss")
@@ -1327,15 +1273,20 @@ def findings_dismiss(
     ids: Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")],
 ) -> None:
     """排除问题线索（经核实不构成问题）/ dismiss findings."""
+    _review(campaign, ids, confirm=False)
+
+
+def _review(campaign: str, ids: list[str], *, confirm: bool) -> None:
     campaign_id = _campaign_id(campaign)
     finding_ids = _finding_ids(ids)
     _schema()
     with db.session_scope() as session:
         get_campaign(session=session, campaign_id=campaign_id)
         changed = review_findings(
-            session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=False
+            session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=confirm
         )
-    console.print(f"已排除 / dismissed: {changed} 条")
+    what = "已确认 / confirmed" if confirm else "已排除 / dismissed"
+    console.print(f"{what}: {changed} 条（共 {len(set(finding_ids))} 条）")
 
 
 @summary_app.command("submit")

@@ -1,29 +1,32 @@
 """`qinglian inspect`: inspection sampling, results, and the year-end assessment table.
 
-Mounted by :mod:`qinglian.cli` (``app.add_typer(inspect_app, name="inspect")``). It cannot
-import that module's helpers (that would be an import cycle), so the few it needs, the
-bilingual error line and the option parsers, are kept here in their smallest form.
+Mounted by :mod:`qinglian.cli` (``app.add_typer(inspect_app, name="inspect")``); the error
+line and the option parsers come from :mod:`qinglian.cli_common`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import secrets
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from models.inspection import ProblemIn, SamplePublic
 from qinglian import db
+from qinglian.cli_common import (
+    LARGEST_ID,
+    campaign_id_option,
+    console,
+    date_option,
+    err,
+    friendly,
+    whole_number,
+)
 from qinglian.clock import today_in_china
-from qinglian.errors import ImportRejected, QinglianError
+from qinglian.errors import QinglianError
 from qinglian.importers.inspection import import_inspection_results
 from qinglian.inspection import (
     assessment_rows,
@@ -34,78 +37,18 @@ from qinglian.inspection import (
     record_inspection,
     write_assessment_xlsx,
 )
-from qinglian.tabular import parse_date, split_reason
+from qinglian.tabular import split_reason
 
 inspect_app = typer.Typer(
     help="检查组抽查与年终考核 / inspection sampling, results and the year-end assessment",
     no_args_is_help=True,
 )
 
-# No Rich markup: unit names, file names and codes come from users and may hold "[".
-console = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
-F = TypeVar("F", bound=Callable[..., Any])
-_LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
 _LARGEST_SEED = 2**63 - 1  # the seed column is a BIGINT
 _PROBLEM = re.compile(r"\s*([^:：]*?)\s*[:：]\s*(.*)", re.DOTALL)
 
 CampaignArg = Annotated[str, typer.Argument(help="专项活动编号 campaign id")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date (默认今天)")]
-
-
-def _error(zh: str, en: str) -> None:
-    line = Text("错误 / error: ", style="red")
-    line.append(f"{zh} / {en}")
-    err.print(line, soft_wrap=True)
-
-
-def friendly(func: F) -> F:
-    """Expected failures print one bilingual line (and the rejected rows) and exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ImportRejected as exc:
-            _error(exc.zh, exc.en)
-            for row in exc.errors[:50]:
-                err.print(f"  {row}", soft_wrap=True)
-            if len(exc.errors) > 50:
-                err.print(f"  … 另有 {len(exc.errors) - 50} 行 / {len(exc.errors) - 50} more rows")
-            raise typer.Exit(1) from None
-        except QinglianError as exc:
-            _error(exc.zh, exc.en)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _whole(text: str, largest: int, zh: str, en: str) -> int:
-    """A non-negative whole number typed as an option; ``zh``/``en`` name what it is."""
-    digits = text.strip()
-    if not re.fullmatch(r"[0-9]{1,19}", digits) or int(digits) > largest:
-        raise QinglianError(
-            f"{zh}应为 0 到 {largest} 之间的整数，而不是「{text}」",
-            f"{en} must be a whole number from 0 to {largest}, not {text!r}",
-        )
-    return int(digits)
-
-
-def _campaign_id(text: str) -> int:
-    return _whole(text, _LARGEST_ID, "专项活动编号", "a campaign id")
-
-
-def _date(text: str | None, zh: str, en: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        value = parse_date(text)
-    except ValueError as exc:
-        reason_zh, reason_en = split_reason(str(exc))
-        raise QinglianError(f"{zh}：{reason_zh}", f"{en}: {reason_en}") from exc
-    if value is None:
-        raise QinglianError(f"{zh}不能为空", f"{en} must not be empty")
-    return value
 
 
 def _score(text: str) -> float:
@@ -174,14 +117,14 @@ def inspect_sample(
     as_of: AsOf = None,
 ) -> None:
     """抽取检查单位（按层级分层，向工作滞后单位倾斜）/ draw the units to inspect."""
-    campaign_id = _campaign_id(campaign)
-    count = _whole(size, _LARGEST_ID, "抽查数量", "the sample size")
+    campaign_id = campaign_id_option(campaign)
+    count = whole_number(size, LARGEST_ID, "抽查数量", "the sample size")
     chosen = (
-        _whole(seed, _LARGEST_SEED, "随机种子", "the seed")
+        whole_number(seed, _LARGEST_SEED, "随机种子", "the seed")
         if seed is not None
         else secrets.randbelow(2**31)
     )
-    day = _date(as_of, "日期", "as-of") or today_in_china()
+    day = date_option(as_of, "日期", "as-of") or today_in_china()
     db.ensure_schema()
     with db.session_scope() as session:
         sample = draw_inspection_sample(
@@ -198,7 +141,7 @@ def inspect_sample(
 @friendly
 def inspect_list(campaign: CampaignArg) -> None:
     """列出抽查名单及检查结果 / list the samples and their results."""
-    campaign_id = _campaign_id(campaign)
+    campaign_id = campaign_id_option(campaign)
     db.ensure_schema()
     with db.session_scope() as session:
         samples = list_inspection_samples(session=session, campaign_id=campaign_id)
@@ -223,11 +166,11 @@ def inspect_record(
     note: Annotated[str, typer.Option("--note", help="备注 note")] = "",
 ) -> None:
     """登记一个单位的检查结果，问题转为问题线索并限期整改 / record a unit's inspection."""
-    campaign_id = _campaign_id(campaign)
+    campaign_id = campaign_id_option(campaign)
     value = _score(score)
     problems = [parse_problem(text) for text in problem or []]
     today = today_in_china()
-    day = _date(on, "检查日期", "the inspection date") or today
+    day = date_option(on, "检查日期", "the inspection date") or today
     if day > today:
         raise QinglianError(
             f"检查日期 {day.isoformat()} 晚于今天（{today.isoformat()}）",
@@ -262,8 +205,8 @@ def inspect_import(
     as_of: AsOf = None,
 ) -> None:
     """导入检查结果（每个问题一行；全部有效才导入）/ import inspection results."""
-    campaign_id = _campaign_id(campaign)
-    day = _date(as_of, "日期", "as-of") or today_in_china()
+    campaign_id = campaign_id_option(campaign)
+    day = date_option(as_of, "日期", "as-of") or today_in_china()
     db.ensure_schema()
     with db.session_scope() as session:
         report = import_inspection_results(
@@ -287,8 +230,8 @@ def inspect_assessment(
     as_of: AsOf = None,
 ) -> None:
     """生成年终考核表（XLSX）/ write the year-end assessment table."""
-    campaign_id = _campaign_id(campaign)
-    day = _date(as_of, "日期", "as-of") or today_in_china()
+    campaign_id = campaign_id_option(campaign)
+    day = date_option(as_of, "日期", "as-of") or today_in_china()
     if out.suffix.lower() != ".xlsx":
         raise QinglianError(
             f"输出文件应以 .xlsx 结尾，而不是「{out.name}」",
