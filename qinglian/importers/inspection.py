@@ -40,6 +40,7 @@ from qinglian.tabular import (
     ImportReport,
     RowCells,
     TableRead,
+    campaign_unit,
     check_rows,
     parse_code,
     parse_date,
@@ -285,27 +286,11 @@ def _unit(
     sampled: set[int],
     campaign: Campaign,
 ) -> _UnitRef | None:
-    code = cells.get("unit_code", parse_code, "")
-    if not code:
-        if not cells.failed("unit_code"):
-            cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
-        return None
-    unit = units.get(code)
+    unit = campaign_unit(cells, units, root_path)
     if unit is None:
-        cells.fail(
-            "unit_code",
-            f"单位编码「{code}」不存在（请先导入单位）",
-            f"no unit with code {code!r} (import the units first)",
-        )
-        return None
-    if not unit.path.startswith(root_path):
-        cells.fail(
-            "unit_code",
-            f"单位「{code}」不在本专项活动的范围内（不属于牵头单位的下级）",
-            f"unit {code!r} is outside this campaign's tree",
-        )
         return None
     if unit.id not in sampled:
+        code = parse_code(cells.record.get("unit_code"))
         cells.fail(
             "unit_code",
             f"单位「{code}」不在专项活动 {campaign.id} 的抽查名单中",

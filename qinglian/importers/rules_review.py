@@ -29,8 +29,8 @@ from qinglian.tabular import (
     ImportReport,
     RowCells,
     TableRead,
+    campaign_unit,
     check_rows,
-    parse_code,
     parse_date,
     parse_text,
     quarantine,
@@ -270,27 +270,8 @@ def _parse_row(
 
 
 def _unit(cells: RowCells, units: Mapping[str, _UnitRef], root_path: str) -> int | None:
-    code = cells.get("unit_code", parse_code, "")
-    if not code:
-        if not cells.failed("unit_code"):
-            cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
-        return None
-    unit = units.get(code)
-    if unit is None:
-        cells.fail(
-            "unit_code",
-            f"单位编码「{code}」不存在（请先导入单位）",
-            f"no unit with code {code!r} (import the units first)",
-        )
-        return None
-    if not unit.path.startswith(root_path):
-        cells.fail(
-            "unit_code",
-            f"单位「{code}」不在本专项活动的范围内（不属于牵头单位的下级）",
-            f"unit {code!r} is outside this campaign's tree",
-        )
-        return None
-    return unit.id
+    unit = campaign_unit(cells, units, root_path)
+    return unit.id if unit is not None else None
 
 
 def _apply(session: Session, campaign_id: int, rows: Sequence[_RuleRow]) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from qinglian.tabular import (
     ColumnSpec,
     ImportReport,
     RowCells,
+    campaign_unit,
     check_rows,
     parse_code,
     parse_date,
@@ -42,6 +43,10 @@ NARRATIVE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("submitted_on", "提交日期", ("submitted on", "date", "报送日期", "日期")),
     ColumnSpec("submitted_by", "提交人", ("submitted by", "by", "报送人", "填报人")),
 )
+
+
+class _UnitPath(NamedTuple):
+    path: str
 
 
 @dataclass
@@ -73,25 +78,13 @@ def import_narratives(
     by_name = {phase.key: phase for phase in phases} | {phase.title: phase for phase in phases}
     root = session.get(Unit, campaign.root_unit_id)
     root_path = root.path if root else "/"
-    units = {code: path_ for code, path_ in session.exec(select(Unit.code, Unit.path))}
+    units = {code: _UnitPath(path_) for code, path_ in session.exec(select(Unit.code, Unit.path))}
     rows: list[_NarrativeRow] = []
     for number, record in table.rows:
         cells = RowCells(table, NARRATIVE_COLUMNS, number, record)
         row = _NarrativeRow(cells=cells)
-        row.unit_code = cells.get("unit_code", parse_code, "")
-        unit_path = units.get(row.unit_code)
-        if not row.unit_code:
-            cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
-        elif unit_path is None:
-            cells.fail(
-                "unit_code", f"单位编码「{row.unit_code}」不存在", f"no unit {row.unit_code!r}"
-            )
-        elif not unit_path.startswith(root_path):
-            cells.fail(
-                "unit_code",
-                f"单位「{row.unit_code}」不在本专项活动的范围内",
-                f"unit {row.unit_code!r} is outside this campaign's tree",
-            )
+        if campaign_unit(cells, units, root_path) is not None:
+            row.unit_code = parse_code(record["unit_code"])
         phase_name = cells.get("phase", parse_text, "")
         phase = by_name.get(phase_name)
         if phase is None and not cells.failed("phase"):
