@@ -81,6 +81,9 @@ class ReportData(BaseModel):
     leading_group: list[str] = Field(default_factory=list)  # "组长：张三" lines, root unit only
     deliverables: ReportingRate = Field(default_factory=ReportingRate)
     forms: ReportingRate | None = None
+    # The unit's own missing reports (not its children's): who is named as behind.
+    own_deliverables_missing: int = 0
+    own_forms_missing: int = 0
     # Label → count, labels in Chinese, in display order.
     findings_by_category: dict[str, int] = Field(default_factory=dict)
     findings_by_source: dict[str, int] = Field(default_factory=dict)

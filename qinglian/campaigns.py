@@ -279,7 +279,8 @@ def complete_campaign(
     """Mark the campaign complete: its root's comprehensive report is produced.
 
     The root's report deliverable (``report_deliverable`` of the phase) counts as submitted on
-    ``on``. Completing again keeps the first completion date and updates the report's path.
+    ``on``. Completing again (a later report) moves the completion to that report: the date
+    and the path always describe the same document.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     template = get_template(campaign.template_key)
@@ -295,7 +296,7 @@ def complete_campaign(
         ):
             deliverable.submitted_on = on
             session.add(deliverable)
-    campaign.completed_on = campaign.completed_on or on
+    campaign.completed_on = on
     if report_path is not None:
         campaign.report_path = report_path
     session.add(campaign)

@@ -1304,7 +1304,8 @@ def summary_submit(
 ) -> None:
     """提交本单位阶段性总结（报上级）/ submit a unit's phase-summary narrative upward."""
     campaign_id = _campaign_id(campaign)
-    day = _date(on, "提交日期 on") or today_in_china()
+    today = today_in_china()
+    day = _date(on, "提交日期 on") or today
     if (file is None) == (text is None):
         raise QinglianError(
             "请用 --file 或 --text 给出总结正文（二选一）", "give the narrative by --file or --text"
@@ -1320,6 +1321,7 @@ def summary_submit(
             text=body,
             submitted_on=day,
             submitted_by=by,
+            today=today,
         )
     due = f"，截止 {receipt.due_on}" if receipt.due_on else ""
     console.print(

@@ -9,6 +9,7 @@ lagging children (工作滞后或问题较多, the thresholds of the campaign te
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -31,6 +32,8 @@ from qinglian.rules.status import ReportingRate, deliverable_status
 from qinglian.units import get_unit_by_code
 
 _Counts = dict[int, Counter[str]]
+# Zero-width spaces, joiners and BOMs: a narrative of only these is as empty as a blank one.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def summary_deliverable_kind(phase_key: str) -> str:
@@ -121,7 +124,7 @@ def _unit_counts(session: Session, campaign_id: int, path: str, as_of: date) -> 
     for unit_id, outcome, count in session.exec(
         select(VerificationCase.managing_unit_id, VerificationCase.outcome, func.count())
         .join(Unit, _in_subtree(VerificationCase.managing_unit_id, path))
-        .where(VerificationCase.campaign_id == campaign_id)
+        .where(VerificationCase.campaign_id == campaign_id, VerificationCase.opened_on <= as_of)
         .group_by(VerificationCase.managing_unit_id, VerificationCase.outcome)
     ):
         cases[unit_id][outcome.value if outcome else "open"] += count
@@ -269,7 +272,7 @@ class NarrativeReceipt(BaseModel):
 
 def check_narrative(text: str) -> str:
     """The narrative as stored; an empty or oversized one is refused with its size."""
-    body = text.replace("\r\n", "\n").strip()
+    body = _INVISIBLE.sub("", text.replace("\r\n", "\n")).strip()
     if not body:
         raise QinglianError(
             "阶段性总结内容为空，未保存", "the phase summary narrative is empty; nothing saved"
@@ -293,17 +296,24 @@ def submit_narrative(
     text: str,
     submitted_on: date,
     submitted_by: str = "",
+    today: date | None = None,
     commit: bool = True,
 ) -> NarrativeReceipt:
     """A unit's phase-summary narrative, submitted upward: it fulfils ``<phase>_summary``.
 
     Re-submitting replaces the text; the deliverable keeps its first submission date.
+    ``today`` (when given) refuses a submission dated in the future.
     """
     body = check_narrative(text)
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     phase = get_phase(session=session, campaign=campaign, key=phase_key)
     unit = get_unit_by_code(session=session, code=unit_code)
     _check_in_campaign(session, campaign, unit)
+    if today is not None and submitted_on > today:
+        raise QinglianError(
+            f"提交日期 {submitted_on} 晚于今天（{today}）",
+            f"submitted on {submitted_on}, after today ({today})",
+        )
     if submitted_on < phase.starts_on:
         raise QinglianError(
             f"提交日期 {submitted_on} 早于{phase.title}阶段开始（{phase.starts_on}）",

@@ -214,6 +214,9 @@ def _read_csv(
     delimiter = max(_CSV_DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) == 0:
         delimiter = ","
+    # An oversized cell is a problem of its row (the importer says which column), not a reason
+    # to refuse the whole file: lift csv's 128 K-character field limit to the file's size.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return _table(path.name, path.stem or "CSV", reader, columns, lookup)

@@ -70,6 +70,8 @@ def collect_report_data(
         leading_group=_leading_group(session, campaign.id, unit.id),
         deliverables=figures.deliverables,
         forms=figures.forms if figures.forms.expected else None,
+        own_deliverables_missing=summary.own.deliverables.missing,
+        own_forms_missing=summary.own.forms.missing,
         findings_by_category=_labelled(
             figures.findings_by_category,
             {category.value: category.label for category in FindingCategory},

@@ -170,6 +170,7 @@ class _Body:
 # A report names the heaviest lagging units (the list arrives heaviest first), then counts.
 LAGGING_NAMED = 10
 
+
 def report_title(data: ReportData) -> str:
     return f"关于{data.campaign_title}的书面综合情况报告"
 
@@ -206,7 +207,9 @@ def _opening(data: ReportData) -> str:
 def _basic_situation(body: _Body, data: ReportData, charts: ReportCharts) -> None:
     body.section(SECTIONS[0])
     body.subsection("总体情况")
-    body.para(f"纳入本次专项活动范围的单位共{data.units}个（含本单位），适用对象干部{data.cadres}人。")
+    body.para(
+        f"纳入本次专项活动范围的单位共{data.units}个（含本单位），适用对象干部{data.cadres}人。"
+    )
 
     body.subsection("材料报送情况")
     body.para(_deliverables_sentence(data))
@@ -283,8 +286,9 @@ def _deliverables_sentence(data: ReportData) -> str:
             )
     if data.forms is not None and data.forms.expected:
         forms = data.forms
-        text += f"《报告表》应报{forms.expected}份，已报{forms.received}份，未报{forms.missing}份" + (
-            f"，报送率{format_percent(forms.rate)}。" if forms.due else "。"
+        text += (
+            f"《报告表》应报{forms.expected}份，已报{forms.received}份，未报{forms.missing}份"
+            + (f"，报送率{format_percent(forms.rate)}。" if forms.due else "。")
         )
     return text
 
@@ -433,7 +437,8 @@ def _shortcomings(data: ReportData) -> list[str]:
         parts = [f"未报{rate.missing}份"] if rate.missing else []
         parts += [f"逾期报送{rate.late}份"] if rate.late else []
         text = f"材料报送不够及时，工作材料{'、'.join(parts)}"
-        behind = [child.name for child in data.children if child.deliverables.missing]
+        behind = [data.unit_name] if data.own_deliverables_missing else []
+        behind += [child.name for child in data.children if child.deliverables.missing]
         text += f"，未报涉及{'、'.join(behind)}。" if behind else "。"
         found.append(text)
     if data.forms is not None and data.forms.missing:
@@ -457,7 +462,9 @@ def _next_steps(data: ReportData) -> list[str]:
     rate = data.deliverables
     missing = rate.missing + (data.forms.missing if data.forms else 0)
     if missing:
-        behind = [
+        own = data.own_deliverables_missing or data.own_forms_missing
+        behind = [data.unit_name] if own else []
+        behind += [
             child.name
             for child in data.children
             if child.deliverables.missing or (child.forms and child.forms.missing)
