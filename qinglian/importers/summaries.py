@@ -115,6 +115,7 @@ def import_narratives(
             )
         row.submitted_by = cells.get("submitted_by", parse_text, "")[:100]
         rows.append(row)
+    _refuse_repeats(rows)
     errors = check_rows(path, rows, skip_invalid=skip_invalid)
     created = updated = unchanged = 0
     existing = _existing(session, campaign_id)
@@ -150,6 +151,23 @@ def import_narratives(
     )
     report.rejected_file = quarantine(path, table, rows, errors, redact=_no_text)
     return report
+
+
+def _refuse_repeats(rows: list[_NarrativeRow]) -> None:
+    """One summary per unit and phase in a file: a second one is refused, not a silent winner."""
+    first: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if not (row.unit_code and row.phase_key):
+            continue
+        key = (row.unit_code, row.phase_key)
+        if key in first:
+            row.cells.fail(
+                "phase",
+                f"单位「{row.unit_code}」的该阶段总结在第{first[key]}行已填写",
+                f"this unit's summary for the phase is already on row {first[key]}",
+            )
+        else:
+            first[key] = row.cells.number
 
 
 def _existing(session: Session, campaign_id: int) -> dict[tuple[str, str], str]:
