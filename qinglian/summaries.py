@@ -13,12 +13,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, Finding, Phase, RuleReviewItem, Unit
+from models.campaign import utcnow
 from models.complaint import VerificationCase
 from models.outbox import OutboxItem, OutboxMessage
 from models.rectification import RectificationItem, RectificationStatus
@@ -26,6 +28,7 @@ from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, Un
 from qinglian.campaigns import get_campaign, get_phase
 from qinglian.errors import QinglianError
 from qinglian.escalation import find_lagging_units
+from qinglian.form_progress import cadre_forms, forms_rate
 from qinglian.progress import UnitProgress, campaign_progress, raise_outside
 from qinglian.rectification import rectification_status_on
 from qinglian.rules.status import ReportingRate, deliverable_status
@@ -48,8 +51,11 @@ def compute_summaries(
     as_of: date,
     phase_key: str | None = None,
     unit_code: str | None = None,
+    lagging: set[int] | None = None,
 ) -> UnitSummary:
     """The summary tree of a unit's subtree (the campaign root's by default) on ``as_of``.
+
+    ``lagging`` are the campaign's lagging unit ids when the caller has them already.
 
     Deliverables count the phase's when ``phase_key`` is given (the whole campaign's otherwise);
     findings, cases, rectification, rules and escalations are the campaign's state on ``as_of``.
@@ -66,10 +72,11 @@ def compute_summaries(
     assert root is not None and campaign.id is not None
     counts = _unit_counts(session, campaign.id, root.path, as_of)
     forms = _forms_own(session, campaign, root, as_of, phase_key)
-    lagging = {
-        unit.unit_id
-        for unit in find_lagging_units(session=session, campaign_id=campaign.id, as_of=as_of)
-    }
+    if lagging is None:
+        lagging = {
+            unit.unit_id
+            for unit in find_lagging_units(session=session, campaign_id=campaign.id, as_of=as_of)
+        }
     return _build(progress, counts, forms, lagging)
 
 
@@ -79,19 +86,8 @@ def _forms_own(
     """Declarations per unit, for every phase summary: the forms are the campaign's backbone."""
     if phase_key is None:
         return {}  # campaign_progress already carries them for the whole campaign
-    whole = campaign_progress(
-        session=session, campaign_id=campaign.id or 0, as_of=as_of, unit_code=root.code
-    )
-    result: dict[int, ReportingRate] = {}
-
-    def walk(node: UnitProgress) -> None:
-        if node.forms_own is not None:
-            result[node.unit_id] = node.forms_own
-        for child in node.children:
-            walk(child)
-
-    walk(whole)
-    return result
+    forms = cadre_forms(session=session, campaign=campaign, root=root, as_of=as_of)
+    return {unit_id: forms_rate(unit_forms) for unit_id, unit_forms in forms.items()}
 
 
 class _PerUnit(BaseModel):
@@ -234,25 +230,46 @@ def record_phase_summaries(
     tree = compute_summaries(
         session=session, campaign_id=campaign_id, as_of=as_of, phase_key=phase_key
     )
-    existing = {
-        row.unit_id: row
-        for row in session.exec(
-            select(PhaseSummary).where(
+    # Core statements, not one ORM object per unit: a national tree has 50,000 summaries.
+    existing = dict(
+        session.exec(
+            select(PhaseSummary.unit_id, PhaseSummary.id).where(
                 PhaseSummary.campaign_id == campaign_id, PhaseSummary.phase_id == phase.id
             )
-        )
-    }
+        ).all()
+    )
+    now = utcnow()
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for node in walk(tree):
-        row = existing.get(node.unit_id) or PhaseSummary(
-            campaign_id=campaign_id, phase_id=phase.id or 0, unit_id=node.unit_id
-        )
-        row.figures = {
-            "own": node.own.model_dump(mode="json"),
-            "subtree": node.subtree.model_dump(mode="json"),
+        values = {
+            "figures": {
+                "own": node.own.model_dump(mode="json"),
+                "subtree": node.subtree.model_dump(mode="json"),
+            },
+            "lagging_children": node.lagging_children,
+            "computed_as_of": as_of,
+            "updated_at": now,
         }
-        row.lagging_children = node.lagging_children
-        row.computed_as_of = as_of
-        session.add(row)
+        row_id = existing.get(node.unit_id)
+        if row_id is None:
+            new.append(
+                values
+                | {
+                    "campaign_id": campaign_id,
+                    "phase_id": phase.id,
+                    "unit_id": node.unit_id,
+                    "narrative": "",
+                    "narrative_by": "",
+                    "submitted_on": None,
+                }
+            )
+        else:
+            changed.append(values | {"id": row_id})
+    if new:
+        session.execute(insert(PhaseSummary), new)
+    if changed:
+        session.execute(update(PhaseSummary), changed)  # bulk UPDATE by primary key
     session.commit()
     return tree
 

@@ -6,12 +6,22 @@ counts and titles: complaint text and complainants never reach the report.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Cadre, Finding, FindingCategory, LeadingGroupMember, Phase, Unit
+from models import (
+    Cadre,
+    Deliverable,
+    DeliverableStatus,
+    Finding,
+    FindingCategory,
+    LeadingGroupMember,
+    Phase,
+    Unit,
+)
 from models.inspection import InspectionVisit
 from models.rectification import RectificationItem, RectificationStatus
 from models.report import (
@@ -28,7 +38,8 @@ from qinglian.campaign_templates import get_template
 from qinglian.campaigns import get_campaign
 from qinglian.errors import QinglianError
 from qinglian.escalation import find_lagging_units
-from qinglian.progress import campaign_progress, raise_outside
+from qinglian.progress import raise_outside
+from qinglian.rules.status import ReportingRate, deliverable_status
 from qinglian.summaries import compute_summaries, narratives_of, walk
 from qinglian.units import get_unit_by_code
 
@@ -50,8 +61,13 @@ def collect_report_data(
             f"report date {as_of} is before the campaign started ({campaign.start_on})",
         )
     assert campaign.id is not None and unit.id is not None
+    lagging = find_lagging_units(session=session, campaign_id=campaign.id, as_of=as_of)
     summary = compute_summaries(
-        session=session, campaign_id=campaign.id, as_of=as_of, unit_code=unit.code
+        session=session,
+        campaign_id=campaign.id,
+        as_of=as_of,
+        unit_code=unit.code,
+        lagging={line.unit_id for line in lagging},
     )
     figures = summary.subtree
     units = list(walk(summary))
@@ -66,7 +82,7 @@ def collect_report_data(
         as_of=as_of,
         units=len(units),
         cadres=_cadres(session, unit.path),
-        phases=_phases(session, campaign.id, unit.code, as_of),
+        phases=_phases(session, campaign.id, unit.path, as_of),
         leading_group=_leading_group(session, campaign.id, unit.id),
         deliverables=figures.deliverables,
         forms=figures.forms if figures.forms.expected else None,
@@ -91,7 +107,7 @@ def collect_report_data(
                 name=lagging.name,
                 reason=f"逾期事项 {lagging.overdue_items} 项，未整改问题 {lagging.open_findings} 个",
             )
-            for lagging in find_lagging_units(session=session, campaign_id=campaign.id, as_of=as_of)
+            for lagging in lagging
             if lagging.unit_id in unit_ids
         ],
         inspections=_inspections(session, campaign.id, unit.path),
@@ -144,22 +160,24 @@ def _cadres(session: Session, path: str) -> int:
     ).one()
 
 
-def _phases(session: Session, campaign_id: int, unit_code: str, as_of: date) -> list[PhaseLine]:
+def _phases(session: Session, campaign_id: int, path: str, as_of: date) -> list[PhaseLine]:
+    """Each started phase's deliverables in the subtree: one grouped read, no tree."""
     phases = session.exec(
         select(Phase).where(Phase.campaign_id == campaign_id).order_by(Phase.seq)
     ).all()
+    statuses: dict[int, list[DeliverableStatus]] = defaultdict(list)
+    for phase_id, due_on, submitted_on in session.exec(
+        select(Deliverable.phase_id, Deliverable.due_on, Deliverable.submitted_on)
+        .join(Unit, col(Unit.id) == Deliverable.unit_id)
+        .where(Deliverable.campaign_id == campaign_id, col(Unit.path).startswith(path))
+    ):
+        statuses[phase_id].append(deliverable_status(due_on, submitted_on, as_of))
     return [
         PhaseLine(
             title=phase.title,
             starts_on=phase.starts_on,
             ends_on=phase.ends_on,
-            deliverables=campaign_progress(
-                session=session,
-                campaign_id=campaign_id,
-                as_of=as_of,
-                unit_code=unit_code,
-                phase_key=phase.key,
-            ).subtree,
+            deliverables=ReportingRate.of(statuses.get(phase.id or 0, [])),
         )
         for phase in phases
         if phase.starts_on <= as_of
