@@ -9,6 +9,7 @@ from prefect.context import TagsContext
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
+from models.enums import Level
 from models.progress import UnitOutcome, UnitRef, UnitRunInput
 from qinglian.clock import today_in_china
 from qinglian.reporting import percent
@@ -58,6 +59,8 @@ def _run_child(params: UnitRunInput, child: UnitRef, province: str | None) -> Un
         f"phase:{params.phase_key}",
         f"level:{child.level.value}",
     }
+    if child.level is Level.province:
+        province = child.name  # a province's own run carries its own name
     if province:
         labels.add(f"province:{province}")
     with TagsContext(current_tags=labels):

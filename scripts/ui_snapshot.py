@@ -31,7 +31,9 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--virtual-time-budget=20000",
     "--hide-scrollbars",
+    "--window-size=1600,1100",
 )
+PREFECT_SERVER = (sys.executable, "-m", "prefect", "server", "start")
 
 
 def main() -> int:
@@ -57,8 +59,7 @@ def main() -> int:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
-        + ["--port", str(args.port)],
+        [*PREFECT_SERVER, "--host", "127.0.0.1", "--port", str(args.port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -72,8 +73,7 @@ def main() -> int:
         for name, url in pages.items():
             target = shots / f"{name}.png"
             subprocess.run(
-                [chromium, *CHROMIUM_FLAGS, "--window-size=1600,1100", f"--screenshot={target}"]
-                + [url],
+                [chromium, *CHROMIUM_FLAGS, f"--screenshot={target}", url],
                 check=True,
                 capture_output=True,
                 timeout=120,
@@ -109,9 +109,21 @@ def _pages(api: str, ui: str) -> dict[str, str]:
     find = next((run for run in runs if run["name"].startswith("查找问题")), None)
     if summarize is not None:
         pages["02-summarize-run"] = f"{ui}/runs/flow-run/{summarize['id']}"
-        pages["03-summarize-artifacts"] = f"{ui}/runs/flow-run/{summarize['id']}?tab=Artifacts"
     if find is not None:
-        pages["04-find-unit-runs"] = f"{ui}/runs/flow-run/{find['id']}?tab=Subflow+Runs"
+        pages["03-find-run"] = f"{ui}/runs/flow-run/{find['id']}"
+    # A province's and a hospital's unit runs: their graphs show their children's runs, the
+    # org tree one level down (the unit code in each name is what the graph can draw).
+    for prefix, name in (
+        ("04-province-run", "查找问题 · 江苏省卫生厅 · JS"),
+        ("04-hospital-run", "查找问题 · 连云港市妇幼保健院 · JS-LYG-FB"),
+    ):
+        found = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"sort": "START_TIME_DESC", "limit": 1, "flow_runs": {"name": {"any_": [name]}}},
+            timeout=30,
+        ).json()
+        if found:
+            pages[prefix] = f"{ui}/runs/flow-run/{found[0]['id']}"
     pages["05-artifacts"] = f"{ui}/artifacts"
     artifacts = httpx.post(
         f"{api}/artifacts/filter",
