@@ -13,7 +13,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]' > $(VENV)/install.log 2>&1 \
 		|| (tail -n 40 $(VENV)/install.log; exit 1)
-	$(BIN)/python -c "import qinglian, prefect, sqlmodel, openpyxl, chinese_calendar"
+	$(BIN)/python -c "import qinglian, prefect, sqlmodel, openpyxl, chinese_calendar, docx, matplotlib"
 	touch $(STAMP)
 
 install: $(STAMP)
