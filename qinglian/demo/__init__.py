@@ -89,7 +89,7 @@ class Timeline:
 
 TEMPLATE = "coi-2012"
 ROOT = "MOH"
-# Points on the 2012 timeline at which the mobilisation phase is run (mid-phase, then after).
+# The mobilisation phase: its status mid-phase (no flow run), then the phase run after it.
 MOBILIZE_AS_OF = (date(2012, 7, 27), date(2012, 8, 8))
 # The find phase: just after the forms deadline (08-10), then at the phase's end.
 FIND_AS_OF = (date(2012, 8, 13), date(2012, 8, 31))
@@ -151,13 +151,19 @@ def run_demo(console: Console) -> None:
     with db.session_scope(settings) as session:
         import_deliveries(session=session, campaign_id=campaign_id, path=files["deliveries"])
     _import_narratives(campaign_id, "mobilize", MOBILIZE_AS_OF[-1], folder, rng)
-    for as_of in MOBILIZE_AS_OF:
-        outcome = start_phase(PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=as_of))
-        console.print(
-            f"动员部署 mobilize, as of {as_of}: {outcome.units} 个单位，"
-            f"上报率 {percent(outcome.subtree.rate)}，按时率 {percent(outcome.subtree.on_time_rate)}，"
-            f"缺报 {outcome.subtree.missing} 项"
-        )
+    # Mid-phase, `status` (no flow run) shows how it stands; the phase runs once it is over.
+    with db.session_scope(settings) as session:
+        mid = campaign_progress(
+            session=session,
+            campaign_id=campaign_id,
+            as_of=MOBILIZE_AS_OF[0],
+            phase_key="mobilize",
+        ).subtree
+    _print_rate(console, "qinglian status", MOBILIZE_AS_OF[0], mid, len(units))
+    outcome = start_phase(
+        PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=MOBILIZE_AS_OF[-1])
+    )
+    _print_rate(console, "动员部署 mobilize", MOBILIZE_AS_OF[-1], outcome.subtree, outcome.units)
 
     forms = demo_forms(cadres, units, find_dues, rng)
     write_forms_xlsx(forms, files["forms"])
@@ -534,6 +540,13 @@ def _summarize_phase(
             f"年终考核表 assessment: {assessment}"
         )
     return reports
+
+
+def _print_rate(console: Console, what: str, as_of: date, rate: ReportingRate, units: int) -> None:
+    console.print(
+        f"{what}, as of {as_of}: {units} 个单位，上报率 {percent(rate.rate)}，"
+        f"按时率 {percent(rate.on_time_rate)}，缺报 {rate.missing} 项"
+    )
 
 
 def _print_forms(console: Console, as_of: date, forms: ReportingRate | None, what: str) -> None:
