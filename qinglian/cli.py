@@ -131,7 +131,6 @@ def _date(text: str | None, what: str) -> date | None:
     return date_option(text, zh_label, en_label)
 
 
-_LARGEST_ID = LARGEST_ID
 _campaign_id = campaign_id_option
 
 
@@ -1247,7 +1246,7 @@ def _progress_table(progress: UnitProgress) -> Table:
 def _finding_ids(ids: list[str]) -> list[int]:
     result = []
     for text in ids:
-        if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or int(text) > _LARGEST_ID:
+        if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or int(text) > LARGEST_ID:
             raise QinglianError(
                 f"问题线索编号应为正整数，而不是「{text}」",
                 f"a finding id is a whole number, not {text!r}",

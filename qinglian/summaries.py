@@ -71,7 +71,9 @@ def compute_summaries(
     root = session.get(Unit, progress.unit_id)
     assert root is not None and campaign.id is not None
     counts = _unit_counts(session, campaign.id, root.path, as_of)
-    forms = _forms_own(session, campaign, root, as_of, phase_key)
+    # campaign_progress carries the forms when the phase collects them (or for the whole
+    # campaign); only the other phases' summaries read them separately.
+    forms = {} if progress.forms_own is not None else _forms_own(session, campaign, root, as_of)
     if lagging is None:
         lagging = {
             unit.unit_id
@@ -81,11 +83,9 @@ def compute_summaries(
 
 
 def _forms_own(
-    session: Session, campaign: Campaign, root: Unit, as_of: date, phase_key: str | None
+    session: Session, campaign: Campaign, root: Unit, as_of: date
 ) -> dict[int, ReportingRate]:
     """Declarations per unit, for every phase summary: the forms are the campaign's backbone."""
-    if phase_key is None:
-        return {}  # campaign_progress already carries them for the whole campaign
     forms = cadre_forms(session=session, campaign=campaign, root=root, as_of=as_of)
     return {unit_id: forms_rate(unit_forms) for unit_id, unit_forms in forms.items()}
 

@@ -14,7 +14,12 @@ from models.summary import UnitSummary
 from qinglian.campaigns import complete_campaign
 from qinglian.db import session_scope
 from qinglian.inspection import assessment_rows, write_assessment_xlsx
-from qinglian.report.files import default_report_path, produce_report, reports_dir
+from qinglian.report.files import (
+    ReportFormat,
+    default_report_path,
+    produce_reports,
+    reports_dir,
+)
 from qinglian.reporting import artifact_key
 from qinglian.settings import get_settings
 from qinglian.summaries import record_phase_summaries
@@ -61,20 +66,18 @@ def export_assessment(context: PhaseContext, as_of: date) -> Path:
 def write_root_report(context: PhaseContext, as_of: date) -> list[Path]:
     """The root's written comprehensive report, Word and Markdown; completes the campaign."""
     settings = get_settings()
-    paths: list[Path] = []
+    outs: dict[ReportFormat, Path] = {
+        fmt: default_report_path(settings, context.campaign_id, context.root.code, as_of, fmt)
+        for fmt in ("docx", "md")
+    }
     with session_scope() as session:
-        for fmt in ("docx", "md"):
-            out = default_report_path(settings, context.campaign_id, context.root.code, as_of, fmt)
-            paths.append(
-                produce_report(
-                    session=session,
-                    campaign_id=context.campaign_id,
-                    unit_code=context.root.code,
-                    as_of=as_of,
-                    fmt=fmt,
-                    out=out,
-                )
-            )
+        paths = produce_reports(
+            session=session,
+            campaign_id=context.campaign_id,
+            unit_code=context.root.code,
+            as_of=as_of,
+            outs=outs,
+        )
         complete_campaign(
             session=session,
             campaign_id=context.campaign_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -39,8 +40,25 @@ def produce_report(
     out: Path,
 ) -> Path:
     """Collect the subtree's figures, then write the report; nothing is written on an error."""
+    return produce_reports(
+        session=session, campaign_id=campaign_id, unit_code=unit_code, as_of=as_of, outs={fmt: out}
+    )[0]
+
+
+def produce_reports(
+    *,
+    session: Session,
+    campaign_id: int,
+    unit_code: str,
+    as_of: date,
+    outs: Mapping[ReportFormat, Path],
+) -> list[Path]:
+    """The same report in several formats, its figures collected once."""
     data = collect_report_data(
         session=session, campaign_id=campaign_id, unit_code=unit_code, as_of=as_of
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return write_report(data, out, fmt)
+    written = []
+    for fmt, out in outs.items():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_report(data, out, fmt))
+    return written
