@@ -64,8 +64,8 @@ from models.form import (
     Relation,
 )
 from models.unit import Unit
-from qinglian import crypto, db
-from qinglian.complaints import (
+from qinglian.complaints import crypto
+from qinglian.complaints.service import (
     IntakeItem,
     cross_check,
     match_complaints,
@@ -73,6 +73,7 @@ from qinglian.complaints import (
     store_complaints,
     unit_directory,
 )
+from qinglian.core import db
 from qinglian.rules.normalise import normalise_content, normalise_name
 
 AS_OF = date(2012, 9, 1)

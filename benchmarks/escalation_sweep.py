@@ -49,9 +49,9 @@ from models.finding import (
 from models.outbox import ContactRole, NotifyContact, OutboxItem, OutboxMessage, OutboxStatus
 from models.rectification import RectificationItem, RectificationStatus
 from models.unit import Unit
-from qinglian.db import engine_for
-from qinglian.notifier import AppriseNotifier
-from qinglian.outbox import deliver, plan_sweep, sweep
+from qinglian.core.db import engine_for
+from qinglian.notify.notifier import AppriseNotifier
+from qinglian.oversight.outbox import deliver, plan_sweep, sweep
 
 UNITS = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
 DELIVER = int(sys.argv[2]) if len(sys.argv) > 2 else 3_000

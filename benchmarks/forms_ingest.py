@@ -38,10 +38,10 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 # Settings are read on first use, after main() has pointed QINGLIAN_HOME at a temp directory.
 from models import Cadre, Level, Unit, UnitKind  # noqa: E402
-from qinglian import db  # noqa: E402
-from qinglian.campaigns import launch_campaign  # noqa: E402
-from qinglian.forms.columns import SECTIONS  # noqa: E402
-from qinglian.importers.forms import import_forms  # noqa: E402
+from qinglian.campaigns.launch import launch_campaign  # noqa: E402
+from qinglian.core import db  # noqa: E402
+from qinglian.declarations.columns import SECTIONS  # noqa: E402
+from qinglian.declarations.import_forms import import_forms  # noqa: E402
 
 AS_OF = date(2012, 9, 1)
 CITIES, COUNTIES_PER_CITY, INSTITUTIONS, DEPARTMENTS_PER_INSTITUTION = 15, 10, 2000, 5

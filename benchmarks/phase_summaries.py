@@ -49,10 +49,10 @@ from models.campaign import Campaign  # noqa: E402
 from models.enums import Level  # noqa: E402
 from models.summary import PhaseSummary  # noqa: E402
 from models.unit import Unit  # noqa: E402
-from qinglian.db import engine_for  # noqa: E402
-from qinglian.report.data import collect_report_data  # noqa: E402
-from qinglian.report.render import write_report  # noqa: E402
-from qinglian.summaries import compute_summaries, record_phase_summaries, walk  # noqa: E402
+from qinglian.core.db import engine_for  # noqa: E402
+from qinglian.reporting.document.data import collect_report_data  # noqa: E402
+from qinglian.reporting.document.render import write_report  # noqa: E402
+from qinglian.reporting.summaries import compute_summaries, record_phase_summaries, walk  # noqa: E402
 
 UNITS = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
 PHASE = "rectify"  # the phase build() creates; a phase of the coi-2012 template

@@ -33,9 +33,10 @@ import flows  # noqa: E402,F401  (installs the prompt heartbeats)
 from flows.phase import unit_flow  # noqa: E402
 from models import Unit  # noqa: E402
 from models.enums import Level, UnitKind  # noqa: E402
-from models.progress import UnitRef, UnitRunInput  # noqa: E402
-from qinglian import db, prefect_heartbeats  # noqa: E402
-from qinglian.campaigns import get_phase, launch_campaign  # noqa: E402
+from models.outcome import UnitRef, UnitRunInput  # noqa: E402
+from qinglian.campaigns.launch import get_phase, launch_campaign  # noqa: E402
+from qinglian.core import db  # noqa: E402
+from qinglian.core import heartbeats as prefect_heartbeats  # noqa: E402
 
 
 def build_tree(count: int) -> list[UnitRunInput]:

@@ -19,7 +19,7 @@ from prefect import serve
 from prefect.flows import Flow
 from prefect.schedules import Cron
 
-from qinglian.errors import QinglianError
+from qinglian.core.errors import QinglianError
 
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 LOCAL_API = "http://127.0.0.1:4200/api"

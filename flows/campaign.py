@@ -12,8 +12,8 @@ from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.phase import PhaseRunInput, start_phase
-from models.progress import UnitOutcome
-from qinglian.clock import today_in_china
+from models.outcome import UnitOutcome
+from qinglian.core.clock import today_in_china
 from tasks.campaign import LaunchedCampaign, launch, load_phases
 
 

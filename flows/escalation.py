@@ -14,12 +14,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
-from qinglian.clock import today_in_china
-from qinglian.db import get_engine
-from qinglian.notifier import get_notifier
-from qinglian.outbox import DeliveryResult, SweepResult, deliver, sweep
-from qinglian.reporting import artifact_key
-from tasks.progress import DB_RETRIES
+from qinglian.core.clock import today_in_china
+from qinglian.core.db import get_engine
+from qinglian.notify.notifier import get_notifier
+from qinglian.oversight.outbox import DeliveryResult, SweepResult, deliver, sweep
+from qinglian.reporting.artifacts import artifact_key
+from tasks.publish import DB_RETRIES
 
 
 class SweepInput(BaseModel):

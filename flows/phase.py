@@ -10,13 +10,13 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 from models.enums import Level
-from models.progress import UnitOutcome, UnitRef, UnitRunInput
-from qinglian.clock import today_in_china
-from qinglian.reporting import percent
+from models.outcome import UnitOutcome, UnitRef, UnitRunInput
+from qinglian.core.clock import today_in_china
+from qinglian.reporting.artifacts import percent
 from qinglian.rules.rollup import roll_up
 from tasks.complaints import cross_check_complaints, publish_complaints_summary
 from tasks.find import examine_unit_forms
-from tasks.progress import (
+from tasks.publish import (
     assess_unit,
     load_phase,
     phase_run_name,

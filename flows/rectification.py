@@ -18,16 +18,12 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import BaseModel, Field
 
-from models.rectification import (
-    RectificationItemPublic,
-    RectificationStatus,
-    VerificationOutcome,
-)
-from qinglian.clock import today_in_china
-from qinglian.db import session_scope
-from qinglian.errors import QinglianError
-from qinglian.rectification import TransitionError, get_rectification, verify_rectification
-from tasks.progress import DB_RETRIES
+from models.rectification import RectificationItemPublic, RectificationStatus, VerificationOutcome
+from qinglian.core.clock import today_in_china
+from qinglian.core.db import session_scope
+from qinglian.core.errors import QinglianError
+from qinglian.rectification.items import TransitionError, get_rectification, verify_rectification
+from tasks.publish import DB_RETRIES
 
 
 class VerifyRectificationInput(BaseModel):

@@ -10,12 +10,12 @@ from prefect import flow, task
 from prefect.artifacts import create_link_artifact
 from pydantic import BaseModel, Field
 
-from qinglian.clock import today_in_china
-from qinglian.db import session_scope
-from qinglian.report.files import default_report_path, produce_report
-from qinglian.reporting import artifact_key
-from qinglian.settings import get_settings
-from tasks.progress import DB_RETRIES
+from qinglian.core.clock import today_in_china
+from qinglian.core.db import session_scope
+from qinglian.core.settings import get_settings
+from qinglian.reporting.artifacts import artifact_key
+from qinglian.reporting.document.files import default_report_path, produce_report
+from tasks.publish import DB_RETRIES
 
 
 class ReportInput(BaseModel):

@@ -17,10 +17,10 @@ from prefect.input import RunInput
 from pydantic import BaseModel, Field
 
 from models.complaint import VerificationCase
-from qinglian.complaints import CaseView, list_cases, record_verification
-from qinglian.db import session_scope
-from qinglian.errors import NotFoundError
-from tasks.progress import DB_RETRIES
+from qinglian.complaints.service import CaseView, list_cases, record_verification
+from qinglian.core.db import session_scope
+from qinglian.core.errors import NotFoundError
+from tasks.publish import DB_RETRIES
 
 
 class VerifyCaseInput(BaseModel):

@@ -1,13 +1,7 @@
 """SQLModel tables and pydantic schemas. No Prefect here."""
 
 # Every table module is imported so that SQLModel.metadata (and Alembic) sees them all.
-from models import (  # noqa: F401
-    complaint,
-    inspection,
-    outbox,
-    rectification,
-    summary,
-)
+from models import complaint, inspection, outbox, rectification, summary  # noqa: F401
 from models.cadre import Cadre, CadreCreate, CadrePublic
 from models.campaign import Campaign, Deliverable, LeadingGroupMember, Phase
 from models.enums import DeliverableStatus, GroupRole, Level, UnitKind

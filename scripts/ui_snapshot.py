@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from qinglian.settings import get_settings
+from qinglian.core.settings import get_settings
 
 CHROMIUM_FLAGS = (
     "--headless",

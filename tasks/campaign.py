@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from models import Phase
-from qinglian.campaigns import get_campaign, launch_campaign
-from qinglian.db import session_scope
-from tasks.progress import DB_RETRIES
+from qinglian.campaigns.launch import get_campaign, launch_campaign
+from qinglian.core.db import session_scope
+from tasks.publish import DB_RETRIES
 
 
 class LaunchedCampaign(BaseModel):

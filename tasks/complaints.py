@@ -12,11 +12,11 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from models.progress import PhaseContext
-from qinglian.complaints import CrossCheckCounts, MatchCounts, cross_check, match_complaints
-from qinglian.db import session_scope
-from qinglian.reporting import artifact_key
-from tasks.progress import DB_RETRIES
+from models.outcome import PhaseContext
+from qinglian.complaints.service import CrossCheckCounts, MatchCounts, cross_check, match_complaints
+from qinglian.core.db import session_scope
+from qinglian.reporting.artifacts import artifact_key
+from tasks.publish import DB_RETRIES
 
 
 class ComplaintsOutcome(BaseModel):

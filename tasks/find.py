@@ -10,16 +10,16 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from models import Finding, Unit
-from models.progress import UnitForms, UnitRunInput
-from qinglian.campaigns import get_campaign
-from qinglian.db import session_scope
-from qinglian.findings import detect_findings
-from qinglian.form_progress import (
+from models.outcome import UnitForms, UnitRunInput
+from qinglian.campaigns.launch import get_campaign
+from qinglian.core.db import session_scope
+from qinglian.declarations.completeness import (
     cadre_forms,
     forms_rate,
     missing_cadres,
     sync_forms_deliverable,
 )
+from qinglian.declarations.findings import detect_findings
 
 
 def examine_unit_forms(params: UnitRunInput) -> UnitForms:

@@ -10,10 +10,10 @@ from datetime import date
 
 from prefect import task
 
-from models.progress import UnitRectification, UnitRunInput
-from qinglian.db import session_scope
-from qinglian.rectification import ensure_rectification_items, unit_rectification
-from tasks.progress import DB_RETRIES
+from models.outcome import UnitRectification, UnitRunInput
+from qinglian.core.db import session_scope
+from qinglian.rectification.items import ensure_rectification_items, unit_rectification
+from tasks.publish import DB_RETRIES
 
 
 @task(**DB_RETRIES)

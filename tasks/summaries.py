@@ -9,21 +9,21 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-from models.progress import PhaseContext
+from models.outcome import PhaseContext
 from models.summary import UnitSummary
-from qinglian.campaigns import complete_campaign
-from qinglian.db import session_scope
-from qinglian.inspection import assessment_rows, write_assessment_xlsx
-from qinglian.report.files import (
+from qinglian.campaigns.launch import complete_campaign
+from qinglian.core.db import session_scope
+from qinglian.core.settings import get_settings
+from qinglian.inspection.service import assessment_rows, write_assessment_xlsx
+from qinglian.reporting.artifacts import artifact_key
+from qinglian.reporting.document.files import (
     ReportFormat,
     default_report_path,
     produce_reports,
     reports_dir,
 )
-from qinglian.reporting import artifact_key
-from qinglian.settings import get_settings
-from qinglian.summaries import record_phase_summaries
-from tasks.progress import DB_RETRIES
+from qinglian.reporting.summaries import record_phase_summaries
+from tasks.publish import DB_RETRIES
 
 
 def without_images(markdown: str) -> str:

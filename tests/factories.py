@@ -21,9 +21,9 @@ from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
 
 import models  # noqa: F401  (registers the tables)
-from qinglian import db
-from qinglian.cli import app
-from qinglian.settings import get_settings
+from qinglian.cli.main import app
+from qinglian.core import db
+from qinglian.core.settings import get_settings
 from tests.conftest import PG_URL
 
 UNIT_HEADERS = (

@@ -18,8 +18,8 @@ import pytest
 from sqlmodel import select
 
 from models import Campaign, Deliverable, LeadingGroupMember, Phase, Unit
-from qinglian import db
-from qinglian.campaign_templates import get_template
+from qinglian.campaigns.templates import get_template
+from qinglian.core import db
 from tests.conftest import DATABASES, PG_URL
 from tests.factories import (
     CADRE_HEADERS,

@@ -32,17 +32,11 @@ from models.complaint import (
 )
 from models.enums import Level, UnitKind
 from models.finding import Finding, FindingCategory, FindingSource, FindingStatus
-from models.form import (
-    BusinessType,
-    Declaration,
-    DeclaredPost,
-    DeclaredRelative,
-    OrgType,
-    Relation,
-)
+from models.form import BusinessType, Declaration, DeclaredPost, DeclaredRelative, OrgType, Relation
 from models.unit import Unit
-from qinglian import crypto
-from qinglian.complaints import (
+from qinglian.complaints import crypto
+from qinglian.complaints.import_complaints import MASKED, import_complaints
+from qinglian.complaints.service import (
     AccessDenied,
     add_complaint,
     assign_complaint,
@@ -56,9 +50,8 @@ from qinglian.complaints import (
     receipt_hash,
     record_verification,
 )
-from qinglian.errors import ImportRejected, NotFoundError, QinglianError
-from qinglian.findings import detect_findings
-from qinglian.importers.complaints import MASKED, import_complaints
+from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
+from qinglian.declarations.findings import detect_findings
 from tests.factories import write_table
 
 TODAY = date(2012, 8, 20)

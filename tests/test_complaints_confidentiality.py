@@ -22,8 +22,9 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import models  # noqa: F401  (registers the tables)
 from models.complaint import AuditEvent, CaseOutcome, Complaint, VerificationCase
-from qinglian import crypto
-from qinglian.complaints import (
+from qinglian.complaints import crypto
+from qinglian.complaints.import_complaints import import_complaints
+from qinglian.complaints.service import (
     AccessDenied,
     IntakeItem,
     add_complaint,
@@ -35,9 +36,8 @@ from qinglian.complaints import (
     read_case,
     record_verification,
 )
-from qinglian.errors import ImportRejected, QinglianError
-from qinglian.findings import list_findings
-from qinglian.importers.complaints import import_complaints
+from qinglian.core.errors import ImportRejected, QinglianError
+from qinglian.declarations.findings import list_findings
 from tests.factories import write_table
 from tests.test_complaints import AS_OF, DECIDED, HEADERS, TODAY, World, build_world, row
 

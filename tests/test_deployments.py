@@ -24,7 +24,7 @@ def test_every_deployment_points_at_a_flow_and_validates_its_parameters() -> Non
 
 
 def test_serve_builds_every_deployment_with_its_schedule() -> None:
-    from deployments.serve import load_deployments  # imports every flow module
+    from deployments.serve import load_deployments
 
     deployments = {deployment.name: deployment for deployment in load_deployments()}
     assert set(deployments) >= {

@@ -25,15 +25,10 @@ from models.form import Declaration
 from models.outbox import ContactRole, NotifyContact, OutboxItem, OutboxMessage
 from models.rectification import RectificationStatus
 from models.unit import Unit
-from qinglian.escalation import (
-    add_contact,
-    due_notices,
-    find_lagging_units,
-    unit_loads,
-)
-from qinglian.notifier import RecordingNotifier
-from qinglian.outbox import deliver, sweep
-from qinglian.rectification import (
+from qinglian.notify.notifier import RecordingNotifier
+from qinglian.oversight.escalation import add_contact, due_notices, find_lagging_units, unit_loads
+from qinglian.oversight.outbox import deliver, sweep
+from qinglian.rectification.items import (
     ensure_rectification_items,
     extend_rectification,
     rectification_for_finding,

@@ -30,8 +30,8 @@ from models import (
     Unit,
     UnitKind,
 )
-from qinglian.errors import NotFoundError
-from qinglian.findings import (
+from qinglian.core.errors import NotFoundError
+from qinglian.declarations.findings import (
     detect_findings,
     finding_fingerprint,
     findings_by_category,

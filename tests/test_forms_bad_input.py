@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session
 
-from qinglian.errors import ImportRejected, QinglianError
+from qinglian.core.errors import ImportRejected, QinglianError
 from tests.test_forms_import import (
     World,
     build_world,

@@ -33,16 +33,20 @@ from models import (
     Unit,
     UnitKind,
 )
-from qinglian.campaigns import launch_campaign
-from qinglian.errors import ImportRejected, QinglianError, RowError
-from qinglian.forms.columns import (
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.core.errors import ImportRejected, QinglianError, RowError
+from qinglian.declarations.columns import (
     SECTIONS,
     parse_business_type,
     parse_recusal_situation,
     parse_relation,
     section_for_sheet,
 )
-from qinglian.importers.forms import AmendmentReasonRequired, FormImportReport, import_forms
+from qinglian.declarations.import_forms import (
+    AmendmentReasonRequired,
+    FormImportReport,
+    import_forms,
+)
 from qinglian.rules.scope import three_years_before
 
 AS_OF = date(2012, 9, 1)

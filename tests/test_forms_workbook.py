@@ -13,10 +13,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
 from models import Cadre, Declaration, DeclaredRelative
-from qinglian.errors import NotFoundError, QinglianError
-from qinglian.forms import SECTIONS, write_form_template
-from qinglian.forms.columns import CHOICES, OPTIONS_SHEET, YES_NO_KEYS
-from qinglian.forms.workbook import inspect_workbook
+from qinglian.core.errors import NotFoundError, QinglianError
+from qinglian.declarations.columns import CHOICES, OPTIONS_SHEET, SECTIONS, YES_NO_KEYS
+from qinglian.declarations.workbook import inspect_workbook, write_form_template
 from tests.test_forms_import import AS_OF, World, build_world, run_import
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -15,9 +15,14 @@ from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
 from models import Cadre, Level, Unit
-from qinglian.errors import ImportRejected
-from qinglian.importers import import_cadres, import_units
-from qinglian.importers.cadres import UnitRef, default_managing_unit_id, parse_scope_category
+from qinglian.core.errors import ImportRejected
+from qinglian.org.import_cadres import (
+    UnitRef,
+    default_managing_unit_id,
+    import_cadres,
+    parse_scope_category,
+)
+from qinglian.org.import_units import import_units
 
 AS_OF = date(2012, 9, 1)
 HEADERS = [

@@ -13,9 +13,8 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from models import Level, Unit, UnitKind
-from qinglian.errors import ImportRejected
-from qinglian.importers import import_units
-from qinglian.importers.units import parse_aliases, parse_kind, parse_level
+from qinglian.core.errors import ImportRejected
+from qinglian.org.import_units import import_units, parse_aliases, parse_kind, parse_level
 
 HEADERS = [
     "单位编码",

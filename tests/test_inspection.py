@@ -29,14 +29,11 @@ from models import Cadre, Campaign, Deliverable, Finding, Level, Unit, UnitKind
 from models.finding import FindingCategory, FindingSource, FindingStatus
 from models.inspection import InspectionSample, InspectionVisit, ProblemIn
 from models.rectification import RectificationItem, RectificationStatus
-from qinglian.campaigns import launch_campaign
-from qinglian.cli_inspect import inspect_app, parse_problem
-from qinglian.errors import ImportRejected, NotFoundError, QinglianError
-from qinglian.escalation import find_lagging_units
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.inspection import import_inspection_results
-from qinglian.importers.units import import_units
-from qinglian.inspection import (
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.cli.inspect import inspect_app, parse_problem
+from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
+from qinglian.inspection.import_results import import_inspection_results
+from qinglian.inspection.service import (
     RECTIFY_WITHIN_DAYS,
     assessment_rows,
     composite_score,
@@ -45,7 +42,10 @@ from qinglian.inspection import (
     record_inspection,
     write_assessment_xlsx,
 )
-from qinglian.rectification import update_rectification_status
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
+from qinglian.oversight.escalation import find_lagging_units
+from qinglian.rectification.items import update_rectification_status
 from qinglian.rules.sampling import SamplingError, allocate
 from tests.conftest import DATABASES
 from tests.factories import (

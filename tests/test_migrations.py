@@ -14,8 +14,8 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from alembic import command
-from qinglian import db
-from qinglian.settings import get_settings
+from qinglian.core import db
+from qinglian.core.settings import get_settings
 from tests.conftest import DATABASES
 from tests.factories import Qinglian, qinglian_cli
 

@@ -12,7 +12,8 @@ from typing import ClassVar
 
 import pytest
 
-from qinglian.notifier import (
+from qinglian.core.settings import Settings
+from qinglian.notify.notifier import (
     AppriseNotifier,
     Message,
     NotifyError,
@@ -26,7 +27,6 @@ from qinglian.notifier import (
     url_secrets,
     with_idempotency_key,
 )
-from qinglian.settings import Settings
 from tests.test_outbox_delivery import Mailbox
 from tests.test_outbox_delivery import smtp as smtp  # the SMTP fixture
 

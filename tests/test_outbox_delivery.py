@@ -29,8 +29,8 @@ from sqlmodel import Session, select
 
 from models.campaign import Deliverable
 from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
-from qinglian.notifier import AppriseNotifier
-from qinglian.outbox import (
+from qinglian.notify.notifier import AppriseNotifier
+from qinglian.oversight.outbox import (
     LEASE,
     OutboxView,
     deliver,

@@ -10,7 +10,7 @@ from typing import Any
 import prefect.flow_engine as flow_engine
 
 import flows  # noqa: F401  (installs the patch)
-from qinglian import prefect_heartbeats
+from qinglian.core import heartbeats as prefect_heartbeats
 
 
 @dataclass

@@ -17,9 +17,9 @@ from models.rectification import (
     RectificationVerification,
     VerificationOutcome,
 )
-from qinglian.errors import ImportRejected, QinglianError
-from qinglian.importers.rectification import import_rectification
-from qinglian.rectification import (
+from qinglian.core.errors import ImportRejected, QinglianError
+from qinglian.rectification.import_ledger import import_rectification
+from qinglian.rectification.items import (
     RectificationState,
     TransitionError,
     check_transition,

@@ -23,12 +23,12 @@ from models import Deliverable, Finding, Unit
 from models.complaint import Complaint, VerificationCase
 from models.finding import FindingCategory, FindingSource
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary
-from qinglian import crypto
-from qinglian.campaigns import complete_campaign
-from qinglian.complaints import add_complaint, cross_check
-from qinglian.errors import NotFoundError, QinglianError
-from qinglian.report.data import collect_report_data
-from qinglian.report.files import produce_report
+from qinglian.campaigns.launch import complete_campaign
+from qinglian.complaints import crypto
+from qinglian.complaints.service import add_complaint, cross_check
+from qinglian.core.errors import NotFoundError, QinglianError
+from qinglian.reporting.document.data import collect_report_data
+from qinglian.reporting.document.files import produce_report
 from tests.conftest import DATABASES
 from tests.factories import (
     CADRES,

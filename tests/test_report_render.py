@@ -19,10 +19,10 @@ from models.report import (
     PhaseLine,
     ReportData,
 )
-from qinglian.report import charts as charts_module
-from qinglian.report import render
-from qinglian.report.charts import ReportCharts, format_percent, render_charts
-from qinglian.report.render import (
+from qinglian.reporting.document import charts as charts_module
+from qinglian.reporting.document import render
+from qinglian.reporting.document.charts import ReportCharts, format_percent, render_charts
+from qinglian.reporting.document.render import (
     SECTIONS,
     LibreOfficeMissing,
     convert_to_pdf,

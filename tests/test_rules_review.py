@@ -13,9 +13,9 @@ from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
 from models import Campaign, Level, RuleDecision, RuleReviewItem, Unit, UnitKind
-from qinglian.errors import ImportRejected, NotFoundError, QinglianError
-from qinglian.importers.rules_review import import_rules_review, parse_decision
-from qinglian.rules_review import (
+from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
+from qinglian.rectification.import_regulations import import_rules_review, parse_decision
+from qinglian.rectification.regulations import (
     RuleReviewState,
     count_states,
     mark_rule_done,

@@ -25,19 +25,20 @@ from models.enums import Level, UnitKind
 from models.finding import Finding, FindingCategory, FindingSource, FindingStatus, RuleDecision
 from models.rectification import RectificationItem, RectificationStatus
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, UnitSummary
-from qinglian import crypto
-from qinglian.campaign_templates import get_template
-from qinglian.campaigns import launch_campaign, record_delivery, record_leading_group
-from qinglian.complaints import add_complaint, cross_check
-from qinglian.errors import ImportRejected, NotFoundError, QinglianError
-from qinglian.findings import review_findings
-from qinglian.importers.summaries import import_narratives
-from qinglian.rectification import (
+from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
+from qinglian.campaigns.templates import get_template
+from qinglian.complaints import crypto
+from qinglian.complaints.service import add_complaint, cross_check
+from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
+from qinglian.declarations.findings import review_findings
+from qinglian.exchange.tabular import rejected_path
+from qinglian.rectification.items import (
     create_rectification_items,
     rectification_for_finding,
     update_rectification_status,
 )
-from qinglian.summaries import (
+from qinglian.reporting.import_narratives import import_narratives
+from qinglian.reporting.summaries import (
     compute_summaries,
     record_phase_summaries,
     stored_summaries,
@@ -45,7 +46,6 @@ from qinglian.summaries import (
     summary_deliverable_kind,
     walk,
 )
-from qinglian.tabular import rejected_path
 from tests.factories import write_table
 
 START = date(2012, 7, 16)  # coi-2012's own start

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from qinglian.errors import QinglianError, RowError
-from qinglian.tabular import (
+from qinglian.core.errors import QinglianError, RowError
+from qinglian.exchange.tabular import (
     ColumnSpec,
     RowCells,
     TableRead,

@@ -28,9 +28,14 @@ from models.inspection import InspectionVisit
 from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
 from models.rectification import RectificationItem
 from models.summary import UnitSummary
-from qinglian import db
-from qinglian.campaigns import get_campaign, launch_campaign
-from qinglian.complaints import complaint_counts
+from qinglian.campaigns.import_deliveries import import_deliveries
+from qinglian.campaigns.launch import get_campaign, launch_campaign
+from qinglian.complaints.import_complaints import import_complaints
+from qinglian.complaints.service import complaint_counts
+from qinglian.core import db
+from qinglian.core.settings import get_settings
+from qinglian.declarations.findings import findings_by_category
+from qinglian.declarations.import_forms import import_forms
 from qinglian.demo.complaints import demo_complaints, use_demo_key, write_complaints_xlsx
 from qinglian.demo.find import demo_forms, demo_rules_review, write_forms_xlsx
 from qinglian.demo.mobilize import demo_deliveries, due_items, write_deliveries_xlsx
@@ -54,25 +59,20 @@ from qinglian.demo.summarize import (
     write_narratives_xlsx,
 )
 from qinglian.demo.tree import demo_cadres, demo_units, write_csv, write_units_xlsx
-from qinglian.escalation import campaign_ladder
-from qinglian.findings import findings_by_category
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.complaints import import_complaints
-from qinglian.importers.deliveries import import_deliveries
-from qinglian.importers.forms import import_forms
-from qinglian.importers.inspection import import_inspection_results
-from qinglian.importers.rectification import import_rectification
-from qinglian.importers.rules_review import import_rules_review
-from qinglian.importers.summaries import import_narratives
-from qinglian.importers.units import import_units
-from qinglian.inspection import draw_inspection_sample
-from qinglian.progress import UnitProgress, campaign_progress
-from qinglian.report.files import default_report_path, reports_dir
-from qinglian.reporting import percent
+from qinglian.inspection.import_results import import_inspection_results
+from qinglian.inspection.service import draw_inspection_sample
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
+from qinglian.oversight.escalation import campaign_ladder
+from qinglian.oversight.tracking import UnitProgress, campaign_progress
+from qinglian.rectification.import_ledger import import_rectification
+from qinglian.rectification.import_regulations import import_rules_review
+from qinglian.rectification.regulations import sync_rules_review_deliverables
+from qinglian.reporting.artifacts import percent
+from qinglian.reporting.document.files import default_report_path, reports_dir
+from qinglian.reporting.import_narratives import import_narratives
+from qinglian.reporting.summaries import compute_summaries
 from qinglian.rules.status import ReportingRate
-from qinglian.rules_review import sync_rules_review_deliverables
-from qinglian.settings import get_settings
-from qinglian.summaries import compute_summaries
 
 SEED = 2012
 
@@ -111,7 +111,7 @@ SUMMARIZE_AS_OF = date(2012, 12, 10)
 
 
 def run_demo(console: Console) -> None:
-    from flows.phase import PhaseRunInput, start_phase  # Prefect is slow to import; only here
+    from flows.phase import PhaseRunInput, start_phase
 
     settings = get_settings()
     rng = random.Random(SEED)

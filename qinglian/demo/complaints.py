@@ -16,9 +16,9 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from models.form import BUSINESS_TYPE_LABELS, BusinessType
-from qinglian.crypto import KEY_ENV, reset_keys
+from qinglian.complaints.crypto import KEY_ENV, reset_keys
+from qinglian.declarations.columns import BASICS, RELATIVES, Section
 from qinglian.demo.tree import DemoUnit
-from qinglian.forms.columns import BASICS, RELATIVES, Section
 
 COMPLAINT_HEADERS = (
     "编号",

@@ -15,9 +15,9 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from models.form import BUSINESS_TYPE_LABELS, BusinessType
+from qinglian.declarations.columns import SECTIONS, Section
 from qinglian.demo.mobilize import DueItem
 from qinglian.demo.tree import DemoUnit, person_name
-from qinglian.forms.columns import SECTIONS, Section
 
 FIND_STARTS = date(2012, 8, 6)
 

@@ -22,11 +22,11 @@ from models import Finding, FindingCategory, FindingSource, FindingStatus, Unit
 from models.complaint import CaseOutcome, CaseStatus, VerificationCase
 from models.outbox import ContactRole
 from models.rectification import RectificationItem, RectificationStatus, VerificationOutcome
-from qinglian.complaints import record_verification
+from qinglian.complaints.service import record_verification
+from qinglian.declarations.findings import review_findings
 from qinglian.demo.tree import person_name
-from qinglian.escalation import add_contact
-from qinglian.findings import review_findings
-from qinglian.rectification import verify_rectification
+from qinglian.oversight.escalation import add_contact
+from qinglian.rectification.items import verify_rectification
 
 MEASURES: dict[FindingCategory, str] = {
     FindingCategory.relative_business: "亲属退出管辖范围内的药品、器械经营活动，本人书面承诺",

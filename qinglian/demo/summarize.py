@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from models import Deliverable, FindingCategory, Phase, Unit
 from qinglian.demo.mobilize import DueItem
-from qinglian.summaries import summary_deliverable_kind
+from qinglian.reporting.summaries import summary_deliverable_kind
 
 NARRATIVE_LEVELS = ("ministry", "province", "city", "county", "institution")
 

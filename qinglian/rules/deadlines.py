@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from qinglian.rules.workdays import (
-    next_working_day,
-    previous_working_day,
-    subtract_working_days,
-)
+from qinglian.rules.workdays import next_working_day, previous_working_day, subtract_working_days
 
 
 def shift_date(template_date: date, template_start: date, campaign_start: date) -> date:

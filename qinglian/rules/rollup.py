@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from models.progress import UnitForms, UnitOutcome, UnitRectification, UnitRef
+from models.outcome import UnitForms, UnitOutcome, UnitRectification, UnitRef
 from qinglian.rules.status import ReportingRate
 
 LAGGING_CAP = 50

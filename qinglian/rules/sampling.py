@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from models.enums import Level
-from qinglian.errors import QinglianError
+from qinglian.core.errors import QinglianError
 
 DEFAULT_LAGGING_WEIGHT = 3.0
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from qinglian.errors import QinglianError
+from qinglian.core.errors import QinglianError
 
 
 def is_working_day(day: date) -> bool:

@@ -9,8 +9,8 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
-from qinglian import db
-from qinglian.settings import Settings, get_settings
+from qinglian.core import db
+from qinglian.core.settings import Settings, get_settings
 from tests.conftest import DATABASES, PG_URL
 
 

@@ -39,14 +39,14 @@ from models.finding import FindingCategory, FindingSource
 from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
 from models.rectification import RectificationItem, RectificationStatus
 from models.summary import PhaseSummary
-from qinglian import db
-from qinglian.campaigns import launch_campaign
-from qinglian.findings import review_findings
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.units import import_units
-from qinglian.report.files import default_report_path, reports_dir
-from qinglian.report.render import SECTIONS
-from qinglian.settings import Settings, get_settings
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.core import db
+from qinglian.core.settings import Settings, get_settings
+from qinglian.declarations.findings import review_findings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
+from qinglian.reporting.document.files import default_report_path, reports_dir
+from qinglian.reporting.document.render import SECTIONS
 from tests.factories import FB, JS, LYG, MOH, UNITS, write_cadres, write_units
 
 TITLES = {

@@ -14,13 +14,14 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime
 from typer.testing import CliRunner
 
 from flows.phase import PhaseRunInput, start_phase
-from qinglian import crypto, db
-from qinglian.campaigns import launch_campaign
-from qinglian.cli import app
-from qinglian.complaints import add_complaint
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.units import import_units
-from qinglian.settings import Settings
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.cli.main import app
+from qinglian.complaints import crypto
+from qinglian.complaints.service import add_complaint
+from qinglian.core import db
+from qinglian.core.settings import Settings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
 from tests.factories import FB, LYG, MOH, write_cadres, write_units
 
 CONTENT = "机密举报正文：其配偶经营药品批发"

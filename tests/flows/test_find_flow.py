@@ -11,15 +11,15 @@ from sqlmodel import func, select
 
 from flows.phase import PhaseRunInput, start_phase
 from models import Deliverable, Finding, Unit
-from qinglian import db
-from qinglian.campaigns import launch_campaign
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.core import db
+from qinglian.core.settings import Settings
+from qinglian.declarations.columns import BASICS, POSTS, RELATIVES, SECTIONS
+from qinglian.declarations.import_forms import import_forms
 from qinglian.demo.find import write_forms_xlsx
-from qinglian.forms.columns import BASICS, POSTS, RELATIVES, SECTIONS
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.forms import import_forms
-from qinglian.importers.units import import_units
-from qinglian.reporting import artifact_key
-from qinglian.settings import Settings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
+from qinglian.reporting.artifacts import artifact_key
 from tests.factories import FB, FB_OBSTETRICS, LYG, MOH, write_cadres, write_units
 
 ON_TIME, LATE, END = date(2012, 8, 6), date(2012, 8, 8), date(2012, 8, 31)

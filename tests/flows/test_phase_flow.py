@@ -21,11 +21,11 @@ from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort
 
 from flows.phase import PhaseRunInput, start_phase
 from models import DeliverableStatus
-from qinglian import db
-from qinglian.campaigns import launch_campaign, record_delivery, record_leading_group
-from qinglian.importers.units import import_units
-from qinglian.progress import campaign_progress, unit_deliverables
-from qinglian.settings import Settings
+from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
+from qinglian.core import db
+from qinglian.core.settings import Settings
+from qinglian.org.import_units import import_units
+from qinglian.oversight.tracking import campaign_progress, unit_deliverables
 
 UNITS = [
     ("MOH", "卫生部", "", "ministry", "health_admin", ""),

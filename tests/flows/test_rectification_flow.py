@@ -33,19 +33,19 @@ from models.rectification import (
     RectificationVerification,
     VerificationOutcome,
 )
-from qinglian import db
-from qinglian.campaigns import launch_campaign
-from qinglian.errors import NotFoundError, QinglianError
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.units import import_units
-from qinglian.rectification import (
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.core import db
+from qinglian.core.errors import NotFoundError, QinglianError
+from qinglian.core.settings import Settings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
+from qinglian.rectification.items import (
     ensure_rectification_items,
     get_rectification,
     rectification_for_finding,
     update_rectification,
     update_rectification_status,
 )
-from qinglian.settings import Settings
 from tests.factories import MOH, write_cadres, write_units
 
 SECRET_TEXT = "举报内容：其配偶承揽本院药品配送（测试）"

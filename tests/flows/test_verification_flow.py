@@ -20,12 +20,13 @@ from sqlmodel import select
 from flows.verification import VerifyCaseInput, verify_case
 from models import Finding, FindingStatus
 from models.complaint import VerificationCase
-from qinglian import crypto, db
-from qinglian.campaigns import launch_campaign
-from qinglian.complaints import add_complaint, cross_check, match_complaints
-from qinglian.importers.cadres import import_cadres
-from qinglian.importers.units import import_units
-from qinglian.settings import Settings
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.complaints import crypto
+from qinglian.complaints.service import add_complaint, cross_check, match_complaints
+from qinglian.core import db
+from qinglian.core.settings import Settings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
 from tests.factories import MOH, write_cadres, write_units
 
 SECRET_TEXT = "举报内容：其配偶经营药品批发（测试）"

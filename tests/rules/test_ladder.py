@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from qinglian.campaign_templates import CampaignTemplate, get_template
+from qinglian.campaigns.templates import CampaignTemplate, get_template
 from qinglian.rules.ladder import (
     DEFAULT_LADDER,
     Audience,

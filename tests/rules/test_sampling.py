@@ -9,14 +9,8 @@ from collections import Counter
 import pytest
 
 from models.enums import Level
-from qinglian.errors import QinglianError
-from qinglian.rules.sampling import (
-    DrawnUnit,
-    SampleCandidate,
-    SamplingError,
-    allocate,
-    draw_sample,
-)
+from qinglian.core.errors import QinglianError
+from qinglian.rules.sampling import DrawnUnit, SampleCandidate, SamplingError, allocate, draw_sample
 
 P, C, X, H, D = Level.province, Level.city, Level.county, Level.institution, Level.department
 

@@ -6,7 +6,7 @@ import pytest
 
 from models import DeliverableStatus as S
 from models import Level
-from models.progress import UnitOutcome, UnitRef
+from models.outcome import UnitOutcome, UnitRef
 from qinglian.rules.rollup import roll_up
 from qinglian.rules.scope import files_declaration, three_years_before
 from qinglian.rules.status import ReportingRate, deliverable_status

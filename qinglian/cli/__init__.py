@@ -1,0 +1,3 @@
+"""The ``qinglian`` command: one module per command group. Commands that run no flow never
+import Prefect, so they start fast.
+"""

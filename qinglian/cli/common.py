@@ -1,0 +1,89 @@
+"""What every `qinglian` command shares: the consoles, the one-line bilingual error, and the
+parsers of typed options (ids, whole numbers, dates). Imported by the CLI modules, never by the
+rest of the package."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from qinglian.core.errors import ImportRejected, QinglianError
+from qinglian.exchange.tabular import parse_date, split_reason
+
+# No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
+console = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
+_ROWS_SHOWN = 50
+
+
+def error_line(zh: str, en: str) -> None:
+    """One line on stderr, never wrapped, never read as Rich markup (it may quote user input)."""
+    line = Text("错误 / error: ", style="red")
+    line.append(f"{zh} / {en}")
+    err.print(line, soft_wrap=True)
+
+
+def friendly(func: F) -> F:
+    """Expected failures print one bilingual line (and the rejected rows) and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ImportRejected as exc:
+            error_line(exc.zh, exc.en)
+            for row in exc.errors[:_ROWS_SHOWN]:
+                err.print(f"  {row}", highlight=False, markup=False, soft_wrap=True)
+            if len(exc.errors) > _ROWS_SHOWN:
+                more = len(exc.errors) - _ROWS_SHOWN
+                err.print(f"  … 另有 {more} 行 / {more} more rows")
+            raise typer.Exit(1) from None
+        except QinglianError as exc:
+            error_line(exc.zh, exc.en)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def whole_number(text: str, largest: int, zh: str, en: str) -> int:
+    """A non-negative whole number typed as an option; ``zh``/``en`` name what it is."""
+    digits = text.strip()
+    if not re.fullmatch(r"[0-9]{1,19}", digits) or int(digits) > largest:
+        raise QinglianError(
+            f"{zh}应为 0 到 {largest} 之间的整数，而不是「{text}」",
+            f"{en} must be a whole number from 0 to {largest}, not {text!r}",
+        )
+    return int(digits)
+
+
+def campaign_id_option(text: str) -> int:
+    digits = text.strip()
+    if not re.fullmatch(r"[0-9]{1,10}", digits) or int(digits) > LARGEST_ID:
+        raise QinglianError(
+            f"专项活动编号应为正整数，而不是「{text}」",
+            f"a campaign id is a whole number, not {text!r}",
+        )
+    return int(digits)
+
+
+def date_option(text: str | None, zh: str, en: str) -> date | None:
+    """A date option (every form the importers accept); ``zh``/``en`` name it."""
+    if text is None:
+        return None
+    try:
+        value = parse_date(text)
+    except ValueError as exc:
+        reason_zh, reason_en = split_reason(str(exc))
+        raise QinglianError(f"{zh}：{reason_zh}", f"{en}: {reason_en}") from exc
+    if value is None:
+        raise QinglianError(f"{zh}不能为空", f"{en} must not be empty")
+    return value

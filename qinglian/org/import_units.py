@@ -1,0 +1,449 @@
+"""Import the organisational tree (单位) from an XLSX or CSV file: validate all, then upsert."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models.enums import LEVEL_LABELS, UNIT_KIND_LABELS, Level, UnitKind
+from models.unit import Unit
+from qinglian.exchange.tabular import (
+    ColumnSpec,
+    ImportReport,
+    RowCells,
+    TableRead,
+    check_rows,
+    parse_code,
+    parse_text,
+    quarantine,
+    read_rows,
+)
+
+UNIT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("code", "单位编码", ("unit code", "unit_code", "单位代码", "编码"), required=True),
+    ColumnSpec("name", "单位名称", ("unit name", "unit", "名称"), required=True),
+    ColumnSpec("aliases", "简称", ("alias", "short name", "short names", "别名")),
+    ColumnSpec("level", "层级", ("level", "级别", "unit level"), required=True),
+    ColumnSpec("kind", "类型", ("type", "unit kind", "unit type", "单位类型"), required=True),
+    ColumnSpec(
+        "parent_code", "上级单位编码", ("parent", "parent code", "上级编码", "上级单位代码")
+    ),
+    ColumnSpec("office_email", "办公室邮箱", ("office email", "email", "邮箱")),
+    ColumnSpec("office_webhook", "办公室Webhook", ("webhook", "office webhook", "通知目标")),
+    ColumnSpec("head", "负责人", ("unit head", "负责人姓名")),
+    ColumnSpec("discipline_email", "纪检邮箱", ("discipline email", "纪检组邮箱")),
+)
+
+_LEVEL_WORDS: dict[str, Level] = {
+    **{level.value: level for level in Level},
+    **{label: level for level, label in LEVEL_LABELS.items()},
+    "卫生部": Level.ministry,
+    "部级": Level.ministry,
+    "省级": Level.province,
+    "地市": Level.city,
+    "盟市": Level.city,
+    "市级": Level.city,
+    "地市级": Level.city,
+    "县区": Level.county,
+    "区县": Level.county,
+    "县级": Level.county,
+    "医院": Level.institution,
+    "医疗卫生单位": Level.institution,
+    "机构": Level.institution,
+    "部门": Level.department,
+    "内设部门": Level.department,
+}
+
+_KIND_WORDS: dict[str, UnitKind] = {
+    **{kind.value: kind for kind in UnitKind},
+    **{label: kind for kind, label in UNIT_KIND_LABELS.items()},
+    "行政": UnitKind.health_admin,
+    "卫生行政": UnitKind.health_admin,
+    "医疗卫生单位": UnitKind.public_medical,
+    "公立医疗": UnitKind.public_medical,
+    "医疗": UnitKind.public_medical,
+    "直属": UnitKind.affiliated,
+}
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_ALIAS_SEPARATORS = re.compile(r"[、,，;；\n]+")
+_TEXT_FIELDS = ("name", "office_email", "office_webhook", "head", "discipline_email")
+# Widths come from the table, so PostgreSQL never meets a value it would refuse.
+_COLUMNS = Unit.__table__.columns  # type: ignore[attr-defined]
+_MAX_LENGTH: dict[str, int] = {key: _COLUMNS[key].type.length for key in ("code", *_TEXT_FIELDS)}
+
+
+def parse_level(value: Any) -> Level:
+    """层级: the English value or a Chinese name (省, 地市, 医院, 科室 …)."""
+    text = _word(value)
+    if not text:
+        raise ValueError("层级不能为空 / the level is empty")
+    if text in _LEVEL_WORDS:
+        return _LEVEL_WORDS[text]
+    raise ValueError(
+        f"无法识别的层级「{parse_text(value)}」（应为 部/省/市/县/单位/科室）"
+        f" / unknown level {parse_text(value)!r} (expected one of {', '.join(Level)})"
+    )
+
+
+def parse_kind(value: Any) -> UnitKind:
+    """类型: the English value or 卫生行政部门 / 公立医疗卫生单位 / 直属单位."""
+    text = _word(value)
+    if not text:
+        raise ValueError("单位类型不能为空 / the unit kind is empty")
+    if text in _KIND_WORDS:
+        return _KIND_WORDS[text]
+    raise ValueError(
+        f"无法识别的单位类型「{parse_text(value)}」（应为 卫生行政部门/公立医疗卫生单位/直属单位）"
+        f" / unknown unit kind {parse_text(value)!r} (expected one of {', '.join(UnitKind)})"
+    )
+
+
+def parse_aliases(value: Any) -> list[str]:
+    """简称: several names separated by 、 , ， ; ； or line breaks."""
+    parts = (parse_text(part) for part in _ALIAS_SEPARATORS.split(parse_text(value)))
+    return list(dict.fromkeys(part for part in parts if part))
+
+
+def parse_email(value: Any) -> str | None:
+    """An e-mail address, or ``None`` when empty."""
+    text = unicodedata.normalize("NFKC", parse_text(value))
+    if not text:
+        return None
+    if not _EMAIL.fullmatch(text):
+        raise ValueError(f"邮箱地址「{text}」格式不正确 / {text!r} is not a valid e-mail address")
+    return text
+
+
+def parse_target_name(value: Any) -> str | None:
+    """A notification target name; a URL is refused because it would carry the secret."""
+    text = parse_text(value)
+    if not text:
+        return None
+    if "://" in text:
+        # The value is never echoed: a webhook URL embeds its access token.
+        raise ValueError(
+            "只填写通知目标名称，不得填写含密钥的地址"
+            " / give a notification target name, not a URL (URLs carry secrets)"
+        )
+    return text
+
+
+def _word(value: Any) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())
+
+
+@dataclass
+class _UnitRow:
+    cells: RowCells
+    code: str
+    parent_code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def number(self) -> int:
+        return self.cells.number
+
+    @property
+    def level(self) -> Level | None:
+        return self.values.get("level")
+
+    @property
+    def ok(self) -> bool:
+        return not self.cells.errors
+
+
+def import_units(*, session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
+    """Upsert the units of a file by code; all or nothing unless ``skip_invalid``."""
+    table = read_rows(path, UNIT_COLUMNS)
+    existing = {unit.code: unit for unit in session.exec(select(Unit)).all()}
+    rows = _validate(table, existing)
+    errors = check_rows(path, rows, skip_invalid=skip_invalid)
+    created, updated, unchanged = _apply(session, [row for row in rows if row.ok], existing)
+    report = ImportReport(
+        file=table.file,
+        sheet=table.sheet,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        rejected=errors,
+    )
+    report.rejected_file = quarantine(path, table, rows, errors, redact=_without_urls)
+    return report
+
+
+def _validate(table: TableRead, existing: Mapping[str, Unit]) -> list[_UnitRow]:
+    """Parse and check every row against the file and the units already in the database."""
+    code_by_id = {unit.id: code for code, unit in existing.items()}
+    rows = [
+        _parse_row(table, number, record, existing, code_by_id) for number, record in table.rows
+    ]
+    duplicates = _check_duplicates(rows)
+    in_file = {row.code: row for row in rows if row.code and row.code not in duplicates}
+    _check_parents(rows, in_file, duplicates, existing)
+    in_cycle = _check_cycles(rows, in_file, existing, code_by_id)
+    _check_levels(rows, in_file, existing, in_cycle)
+    _reject_orphans(rows, in_file, duplicates)
+    return rows
+
+
+def _parse_row(
+    table: TableRead,
+    number: int,
+    record: dict[str, Any],
+    existing: Mapping[str, Unit],
+    code_by_id: Mapping[int | None, str],
+) -> _UnitRow:
+    cells = RowCells(table, UNIT_COLUMNS, number, record)
+    code = cells.get("code", parse_code, "")
+    if not code and not cells.failed("code"):
+        cells.fail("code", "单位编码不能为空", "the unit code is empty")
+    name = cells.get("name", parse_text, "")
+    if not name and not cells.failed("name"):
+        cells.fail("name", "单位名称不能为空", "the unit name is empty")
+    values: dict[str, Any] = {
+        "name": name,
+        "level": cells.get("level", parse_level, None),
+        "kind": cells.get("kind", parse_kind, None),
+    }
+    optional = {
+        "aliases": parse_aliases,
+        "office_email": parse_email,
+        "office_webhook": parse_target_name,
+        "head": lambda value: parse_text(value) or None,
+        "discipline_email": parse_email,
+    }
+    for key, parser in optional.items():
+        # An absent column keeps what the database has; an empty cell clears it.
+        if cells.has(key):
+            values[key] = cells.get(key, parser, None)
+    for key, text in [("code", code), *((key, values.get(key)) for key in _TEXT_FIELDS)]:
+        if isinstance(text, str) and len(text) > _MAX_LENGTH[key]:
+            cells.fail(
+                key,
+                f"内容过长（{len(text)} 个字符，最多 {_MAX_LENGTH[key]} 个）",
+                f"too long ({len(text)} characters, at most {_MAX_LENGTH[key]})",
+            )
+    if cells.has("parent_code"):
+        parent_code = cells.get("parent_code", parse_code, "")
+    else:
+        unit = existing.get(code)
+        parent_code = code_by_id.get(unit.parent_id, "") if unit is not None else ""
+    return _UnitRow(cells=cells, code=code, parent_code=parent_code, values=values)
+
+
+def _check_duplicates(rows: Sequence[_UnitRow]) -> set[str]:
+    numbers: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.code:
+            numbers[row.code].append(row.number)
+    duplicates = {code for code, seen in numbers.items() if len(seen) > 1}
+    for row in rows:
+        if row.code in duplicates:
+            others = "、".join(str(n) for n in numbers[row.code] if n != row.number)
+            row.cells.fail(
+                "code",
+                f"单位编码「{row.code}」重复（另见第{others}行）",
+                f"unit code {row.code!r} is duplicated (see also row(s) {others})",
+            )
+    return duplicates
+
+
+def _check_parents(
+    rows: Sequence[_UnitRow],
+    in_file: Mapping[str, _UnitRow],
+    duplicates: set[str],
+    existing: Mapping[str, Unit],
+) -> None:
+    for row in rows:
+        parent = row.parent_code
+        if parent and parent not in in_file and parent not in duplicates and parent not in existing:
+            row.cells.fail(
+                "parent_code",
+                f"上级单位编码「{parent}」在本文件和数据库中都不存在",
+                f"parent unit code {parent!r} is neither in this file nor in the database",
+            )
+
+
+def _check_cycles(
+    rows: Sequence[_UnitRow],
+    in_file: Mapping[str, _UnitRow],
+    existing: Mapping[str, Unit],
+    code_by_id: Mapping[int | None, str],
+) -> set[str]:
+    """Codes whose parent chain loops, the file's parents overriding the database's."""
+
+    def parent_of(code: str) -> str | None:
+        if code in in_file:
+            return in_file[code].parent_code or None
+        unit = existing.get(code)
+        return code_by_id.get(unit.parent_id) if unit is not None else None
+
+    done: set[str] = set()
+    in_cycle: set[str] = set()
+    for start in in_file:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        current: str | None = start
+        while current is not None and current not in done:
+            if current in on_chain:
+                loop = chain[chain.index(current) :]
+                in_cycle.update(loop)
+                shown = " → ".join([*loop, current])
+                for code in loop:
+                    if code in in_file:
+                        in_file[code].cells.fail(
+                            "parent_code",
+                            f"上级单位编码形成循环：{shown}",
+                            f"the parent codes form a cycle: {shown}",
+                        )
+                break
+            chain.append(current)
+            on_chain.add(current)
+            current = parent_of(current)
+        done.update(chain)
+    return in_cycle
+
+
+def _check_levels(
+    rows: Sequence[_UnitRow],
+    in_file: Mapping[str, _UnitRow],
+    existing: Mapping[str, Unit],
+    in_cycle: set[str],
+) -> None:
+    children: dict[int, list[Unit]] = defaultdict(list)
+    for unit in existing.values():
+        if unit.parent_id is not None:
+            children[unit.parent_id].append(unit)
+    for row in rows:
+        level = row.level
+        if level is None or row.code in in_cycle:
+            continue
+        parent_level = _level_of(row.parent_code, in_file, existing)
+        if parent_level is not None and parent_level.rank >= level.rank:
+            row.cells.fail(
+                "parent_code",
+                f"上级单位「{row.parent_code}」的层级（{parent_level.label}）"
+                f"必须高于本单位（{level.label}）",
+                f"the parent {row.parent_code!r} ({parent_level.value}) must be at a higher "
+                f"level than this unit ({level.value})",
+            )
+        unit = existing.get(row.code)
+        if unit is None or unit.id is None:
+            continue
+        for child in children[unit.id]:
+            stays = child.code not in in_file
+            if stays and child.level.rank <= level.rank:
+                row.cells.fail(
+                    "level",
+                    f"数据库中的下级单位「{child.code}」是{child.level.label}级，"
+                    f"本单位不能改为{level.label}级",
+                    f"the database has child unit {child.code!r} at level {child.level.value}; "
+                    f"this unit cannot become {level.value}",
+                )
+                break
+
+
+def _level_of(
+    code: str, in_file: Mapping[str, _UnitRow], existing: Mapping[str, Unit]
+) -> Level | None:
+    if not code:
+        return None
+    if code in in_file:
+        return in_file[code].level
+    unit = existing.get(code)
+    return unit.level if unit is not None else None
+
+
+def _reject_orphans(
+    rows: Sequence[_UnitRow], in_file: Mapping[str, _UnitRow], duplicates: set[str]
+) -> None:
+    """A row below an invalid row cannot go in either: its parent would be missing or stale."""
+    status: dict[str, bool] = {}
+    for row in rows:
+        chain: list[_UnitRow] = []
+        current: _UnitRow | None = row
+        broken = False
+        while current is not None:
+            if current.code in status:
+                broken = not status[current.code]
+                break
+            if not current.ok:
+                broken = True
+                break
+            chain.append(current)
+            parent = current.parent_code
+            if parent in duplicates:
+                broken = True
+                break
+            current = in_file.get(parent) if parent else None
+        for member in reversed(chain):
+            # The first link in the chain fails, each one below it then follows.
+            if broken:
+                member.cells.fail("parent_code", "上级单位所在行无效", "the parent row is invalid")
+            if member.code and member.code not in duplicates:
+                status[member.code] = not broken
+
+
+def _apply(
+    session: Session, rows: Sequence[_UnitRow], existing: dict[str, Unit]
+) -> tuple[int, int, int]:
+    created: list[Unit] = []
+    changed: set[str] = set()
+    units: dict[str, Unit] = {}
+    for row in rows:
+        unit = existing.get(row.code)
+        if unit is None:
+            unit = Unit(code=row.code, **row.values)
+            created.append(unit)
+        else:
+            for key, value in row.values.items():
+                if getattr(unit, key) != value:
+                    setattr(unit, key, value)
+                    changed.add(row.code)
+        units[row.code] = unit
+    # New units need their ids before anyone can point at them.
+    session.add_all(created)
+    session.flush()
+    for row in rows:
+        unit = units[row.code]
+        parent = units.get(row.parent_code) or existing.get(row.parent_code)
+        parent_id = parent.id if parent is not None else None
+        if unit.parent_id != parent_id:
+            unit.parent_id = parent_id
+            changed.add(row.code)
+    _update_paths([*existing.values(), *created])
+    session.flush()
+    news = {unit.code for unit in created}
+    updated = len(changed - news)
+    return len(created), updated, len(rows) - len(created) - updated
+
+
+def _update_paths(units: Sequence[Unit]) -> None:
+    """Recompute materialised paths top down, so a moved unit carries its whole subtree."""
+    children: dict[int | None, list[Unit]] = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    stack: list[tuple[Unit, str, int]] = [(root, "/", 0) for root in children[None]]
+    while stack:
+        unit, prefix, depth = stack.pop()
+        path = f"{prefix}{unit.id}/"
+        if unit.path != path:
+            unit.path = path
+        if unit.depth != depth:
+            unit.depth = depth
+        stack.extend((child, path, depth + 1) for child in children[unit.id])
+
+
+def _without_urls(record: dict[str, Any]) -> dict[str, Any]:
+    """A rejected row without its webhook URL: the quarantine file must hold no secret."""
+    if "://" in parse_text(record.get("office_webhook")):
+        return {**record, "office_webhook": None}
+    return record

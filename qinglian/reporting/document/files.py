@@ -1,0 +1,64 @@
+"""Where reports go, and producing one for a unit's subtree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from sqlmodel import Session
+
+from qinglian.core.settings import Settings
+from qinglian.reporting.document.data import collect_report_data
+from qinglian.reporting.document.render import write_report
+
+ReportFormat = Literal["docx", "md", "pdf"]
+FORMATS: tuple[ReportFormat, ...] = ("docx", "md", "pdf")
+
+
+def reports_dir(settings: Settings, campaign_id: int) -> Path:
+    """``QINGLIAN_HOME/output/reports/campaign-<id>/``."""
+    return settings.output_dir / "reports" / f"campaign-{campaign_id}"
+
+
+def default_report_path(
+    settings: Settings, campaign_id: int, unit_code: str, as_of: date, fmt: ReportFormat
+) -> Path:
+    return (
+        reports_dir(settings, campaign_id) / f"综合情况报告-{unit_code}-{as_of.isoformat()}.{fmt}"
+    )
+
+
+def produce_report(
+    *,
+    session: Session,
+    campaign_id: int,
+    unit_code: str,
+    as_of: date,
+    fmt: ReportFormat,
+    out: Path,
+) -> Path:
+    """Collect the subtree's figures, then write the report; nothing is written on an error."""
+    return produce_reports(
+        session=session, campaign_id=campaign_id, unit_code=unit_code, as_of=as_of, outs={fmt: out}
+    )[0]
+
+
+def produce_reports(
+    *,
+    session: Session,
+    campaign_id: int,
+    unit_code: str,
+    as_of: date,
+    outs: Mapping[ReportFormat, Path],
+) -> list[Path]:
+    """The same report in several formats, its figures collected once."""
+    data = collect_report_data(
+        session=session, campaign_id=campaign_id, unit_code=unit_code, as_of=as_of
+    )
+    written = []
+    for fmt, out in outs.items():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_report(data, out, fmt))
+    return written
