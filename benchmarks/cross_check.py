@@ -50,19 +50,18 @@ from sqlmodel import Session, SQLModel
 import models  # noqa: F401  (registers the tables)
 from models.cadre import Cadre
 from models.campaign import Campaign
-from models.complaint import Complaint, ComplaintChannel, VerificationCase
-from models.enums import Level, UnitKind
-from models.finding import Finding
-from models.form import (
+from models.complaint import Complaint, VerificationCase
+from models.enums import (
     BusinessType,
-    Declaration,
-    DeclaredPost,
-    DeclaredRecusal,
-    DeclaredRelative,
+    ComplaintChannel,
+    Level,
     OrgType,
     RecusalSituation,
     Relation,
+    UnitKind,
 )
+from models.finding import Finding
+from models.form import Declaration, DeclaredPost, DeclaredRecusal, DeclaredRelative
 from models.unit import Unit
 from qinglian.complaints import crypto
 from qinglian.complaints.service import (

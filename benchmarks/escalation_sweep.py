@@ -37,17 +37,20 @@ from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401  (registers the tables)
 from models.campaign import Campaign, Deliverable, Phase
-from models.enums import Level, UnitKind
-from models.finding import (
-    Finding,
+from models.enums import (
+    ContactRole,
     FindingCategory,
     FindingSource,
     FindingStatus,
+    Level,
+    OutboxStatus,
+    RectificationStatus,
     RuleDecision,
-    RuleReviewItem,
+    UnitKind,
 )
-from models.outbox import ContactRole, NotifyContact, OutboxItem, OutboxMessage, OutboxStatus
-from models.rectification import RectificationItem, RectificationStatus
+from models.finding import Finding, RuleReviewItem
+from models.outbox import NotifyContact, OutboxItem, OutboxMessage
+from models.rectification import RectificationItem
 from models.unit import Unit
 from qinglian.core.db import engine_for
 from qinglian.notify.notifier import AppriseNotifier

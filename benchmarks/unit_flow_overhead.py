@@ -34,7 +34,8 @@ from flows.phase import unit_flow  # noqa: E402
 from models import Unit  # noqa: E402
 from models.enums import Level, UnitKind  # noqa: E402
 from models.outcome import UnitRef, UnitRunInput  # noqa: E402
-from qinglian.campaigns.launch import get_phase, launch_campaign  # noqa: E402
+from qinglian.campaigns.launch import launch_campaign  # noqa: E402
+from qinglian.campaigns.lookup import get_phase  # noqa: E402
 from qinglian.core import db  # noqa: E402
 from qinglian.core import heartbeats as prefect_heartbeats  # noqa: E402
 

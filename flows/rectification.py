@@ -18,7 +18,8 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import BaseModel, Field
 
-from models.rectification import RectificationItemPublic, RectificationStatus, VerificationOutcome
+from models.enums import RectificationStatus, VerificationOutcome
+from models.rectification import RectificationItemPublic
 from qinglian.core.clock import today_in_china
 from qinglian.core.db import session_scope
 from qinglian.core.errors import QinglianError

@@ -4,26 +4,28 @@
 from models import complaint, inspection, outbox, rectification, summary  # noqa: F401
 from models.cadre import Cadre, CadreCreate, CadrePublic
 from models.campaign import Campaign, Deliverable, LeadingGroupMember, Phase
-from models.enums import DeliverableStatus, GroupRole, Level, UnitKind
-from models.finding import (
-    Finding,
+from models.enums import (
+    BusinessType,
+    DeliverableStatus,
+    EmployerType,
     FindingCategory,
     FindingSource,
     FindingStatus,
+    GroupRole,
+    Level,
+    OrgType,
+    RecusalSituation,
+    Relation,
     RuleDecision,
-    RuleReviewItem,
+    UnitKind,
 )
+from models.finding import Finding, RuleReviewItem
 from models.form import (
-    BusinessType,
     Declaration,
     DeclaredPost,
     DeclaredRecusal,
     DeclaredRelative,
     DeclaredRetirementJob,
-    EmployerType,
-    OrgType,
-    RecusalSituation,
-    Relation,
 )
 from models.unit import Unit, UnitCreate, UnitPublic
 

@@ -11,109 +11,21 @@ No Prefect here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-from models.finding import FindingCategory
-
-
-class ComplaintChannel(StrEnum):
-    hotline = "hotline"
-    letter = "letter"
-    visit = "visit"
-    email = "email"
-    leader_mailbox = "leader_mailbox"
-    online = "online"
-
-    @property
-    def label(self) -> str:
-        return CHANNEL_LABELS[self]
-
-
-CHANNEL_LABELS = {
-    ComplaintChannel.hotline: "举报电话",
-    ComplaintChannel.letter: "来信",
-    ComplaintChannel.visit: "来访",
-    ComplaintChannel.email: "电子邮件",
-    ComplaintChannel.leader_mailbox: "领导信箱",
-    ComplaintChannel.online: "网络举报（民声通道）",
-}
-
-
-class ComplaintStatus(StrEnum):
-    """received → matched | ambiguous | unmatched → cross_checked → closed."""
-
-    received = "received"
-    matched = "matched"
-    ambiguous = "ambiguous"
-    unmatched = "unmatched"
-    cross_checked = "cross_checked"
-    closed = "closed"
-
-    @property
-    def label(self) -> str:
-        return COMPLAINT_STATUS_LABELS[self]
-
-
-COMPLAINT_STATUS_LABELS = {
-    ComplaintStatus.received: "已受理",
-    ComplaintStatus.matched: "已对应到干部",
-    ComplaintStatus.ambiguous: "待人工甄别",
-    ComplaintStatus.unmatched: "未能对应到干部",
-    ComplaintStatus.cross_checked: "已比对，核实中",
-    ComplaintStatus.closed: "已办结",
-}
-
-
-class CaseStatus(StrEnum):
-    open = "open"
-    closed = "closed"
-
-
-class CaseOutcome(StrEnum):
-    substantiated = "substantiated"
-    partly = "partly"
-    unsubstantiated = "unsubstantiated"
-
-    @property
-    def label(self) -> str:
-        return {"substantiated": "属实", "partly": "部分属实", "unsubstantiated": "不属实"}[
-            self.value
-        ]
-
-
-class CrossCheckResult(StrEnum):
-    """What the cross-check found when it compared an allegation with the declaration."""
-
-    concealment_suspected = "concealment_suspected"
-    no_form = "no_form"
-    declared = "declared"
-    unspecified = "unspecified"
-
-    @property
-    def label(self) -> str:
-        return {
-            "concealment_suspected": "反映事项未申报，涉嫌隐瞒不报",
-            "no_form": "未填报报告表，涉嫌隐瞒不报",
-            "declared": "反映事项已申报",
-            "unspecified": "未指明问题类别",
-        }[self.value]
-
-
-class AuditAction(StrEnum):
-    received = "received"
-    linked_duplicate = "linked_duplicate"
-    matched = "matched"
-    assigned = "assigned"
-    cross_checked = "cross_checked"
-    case_read = "case_read"
-    case_read_denied = "case_read_denied"
-    verified = "verified"
-    receipt_lookup = "receipt_lookup"
+from models.enums import (
+    AuditAction,
+    CaseOutcome,
+    CaseStatus,
+    ComplaintChannel,
+    ComplaintStatus,
+    CrossCheckResult,
+    FindingCategory,
+)
 
 
 class Complaint(SQLModel, table=True):

@@ -68,3 +68,308 @@ class GroupRole(StrEnum):
     @property
     def label(self) -> str:
         return {"leader": "组长", "deputy": "副组长", "member": "成员"}[self.value]
+
+
+class FindingSource(StrEnum):
+    self_declared = "self_declared"
+    complaint = "complaint"
+    inspection = "inspection"
+    rule_review = "rule_review"
+
+
+class FindingCategory(StrEnum):
+    relative_business = "relative_business"
+    relative_foreign_post = "relative_foreign_post"
+    concurrent_leadership = "concurrent_leadership"
+    unapproved_or_paid_post = "unapproved_or_paid_post"
+    post_retirement_employment = "post_retirement_employment"
+    recusal_not_observed = "recusal_not_observed"
+    concealment = "concealment"
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS = {
+    FindingCategory.relative_business: "亲属在管辖范围内从事药品、医疗器械销售等营利性活动",
+    FindingCategory.relative_foreign_post: "亲属在管辖范围内外资合资医药企业担任外方委派高级职务",
+    FindingCategory.concurrent_leadership: "兼任管辖范围内医疗卫生单位领导职务",
+    FindingCategory.unapproved_or_paid_post: "未经批准兼职或兼职领取报酬",
+    FindingCategory.post_retirement_employment: "离职退休三年内违规从业",
+    FindingCategory.recusal_not_observed: "应回避未回避",
+    FindingCategory.concealment: "弄虚作假、隐瞒不报",
+}
+
+
+class FindingStatus(StrEnum):
+    open = "open"
+    verifying = "verifying"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    rectifying = "rectifying"
+    rectified = "rectified"
+    closed = "closed"
+
+
+class RuleDecision(StrEnum):
+    keep = "keep"
+    revise = "revise"
+    abolish = "abolish"
+    draft_new = "draft_new"
+
+    @property
+    def label(self) -> str:
+        return {"keep": "保留", "revise": "修订", "abolish": "废止", "draft_new": "新建"}[
+            self.value
+        ]
+
+
+class Relation(StrEnum):
+    spouse = "spouse"
+    child = "child"
+    child_spouse = "child_spouse"
+
+    @property
+    def label(self) -> str:
+        return RELATION_LABELS[self]
+
+
+RELATION_LABELS = {
+    Relation.spouse: "配偶",
+    Relation.child: "子女",
+    Relation.child_spouse: "子女的配偶",
+}
+
+
+class BusinessType(StrEnum):
+    pharma_sales = "pharma_sales"
+    device_sales = "device_sales"
+    other_for_profit_health = "other_for_profit_health"
+    foreign_pharma_senior_post = "foreign_pharma_senior_post"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return BUSINESS_TYPE_LABELS[self]
+
+
+BUSINESS_TYPE_LABELS = {
+    BusinessType.pharma_sales: "药品销售",
+    BusinessType.device_sales: "医疗器械销售",
+    BusinessType.other_for_profit_health: "其他营利性医疗卫生经营活动",
+    BusinessType.foreign_pharma_senior_post: "外资/合资医药企业外方委派高级职务",
+    BusinessType.other: "其他",
+}
+
+
+class OrgType(StrEnum):
+    medical_unit_in_jurisdiction = "medical_unit_in_jurisdiction"
+    health_social_org = "health_social_org"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return ORG_TYPE_LABELS[self]
+
+
+ORG_TYPE_LABELS = {
+    OrgType.medical_unit_in_jurisdiction: "管辖范围内医疗卫生单位",
+    OrgType.health_social_org: "卫生社会组织",
+    OrgType.other: "其他",
+}
+
+
+class EmployerType(StrEnum):
+    for_profit_medical = "for_profit_medical"
+    health_product_company = "health_product_company"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return EMPLOYER_TYPE_LABELS[self]
+
+
+EMPLOYER_TYPE_LABELS = {
+    EmployerType.for_profit_medical: "营利性医疗卫生机构",
+    EmployerType.health_product_company: "健康相关产品生产企业",
+    EmployerType.other: "其他",
+}
+
+
+class RecusalSituation(StrEnum):
+    """The six situations of 执行公务回避 (seed 000/002, Article on recusal)."""
+
+    personnel = "personnel"
+    procurement = "procurement"
+    evaluation = "evaluation"
+    product_review = "product_review"
+    self_declared = "self_declared"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return RECUSAL_LABELS[self]
+
+
+RECUSAL_LABELS = {
+    RecusalSituation.personnel: "干部任免、职称晋升、考录考核奖惩",
+    RecusalSituation.procurement: "招投标采购、基建承发包、重大资金拨付",
+    RecusalSituation.evaluation: "评审评估、考核医疗卫生单位或科研项目",
+    RecusalSituation.product_review: "审评审批、检验检测健康相关产品生产企业",
+    RecusalSituation.self_declared: "本人认为有利害关系",
+    RecusalSituation.other: "其他可能影响公正执行公务",
+}
+
+
+class ComplaintChannel(StrEnum):
+    hotline = "hotline"
+    letter = "letter"
+    visit = "visit"
+    email = "email"
+    leader_mailbox = "leader_mailbox"
+    online = "online"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    ComplaintChannel.hotline: "举报电话",
+    ComplaintChannel.letter: "来信",
+    ComplaintChannel.visit: "来访",
+    ComplaintChannel.email: "电子邮件",
+    ComplaintChannel.leader_mailbox: "领导信箱",
+    ComplaintChannel.online: "网络举报（民声通道）",
+}
+
+
+class ComplaintStatus(StrEnum):
+    """received → matched | ambiguous | unmatched → cross_checked → closed."""
+
+    received = "received"
+    matched = "matched"
+    ambiguous = "ambiguous"
+    unmatched = "unmatched"
+    cross_checked = "cross_checked"
+    closed = "closed"
+
+    @property
+    def label(self) -> str:
+        return COMPLAINT_STATUS_LABELS[self]
+
+
+COMPLAINT_STATUS_LABELS = {
+    ComplaintStatus.received: "已受理",
+    ComplaintStatus.matched: "已对应到干部",
+    ComplaintStatus.ambiguous: "待人工甄别",
+    ComplaintStatus.unmatched: "未能对应到干部",
+    ComplaintStatus.cross_checked: "已比对，核实中",
+    ComplaintStatus.closed: "已办结",
+}
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class CaseOutcome(StrEnum):
+    substantiated = "substantiated"
+    partly = "partly"
+    unsubstantiated = "unsubstantiated"
+
+    @property
+    def label(self) -> str:
+        return {"substantiated": "属实", "partly": "部分属实", "unsubstantiated": "不属实"}[
+            self.value
+        ]
+
+
+class CrossCheckResult(StrEnum):
+    """What the cross-check found when it compared an allegation with the declaration."""
+
+    concealment_suspected = "concealment_suspected"
+    no_form = "no_form"
+    declared = "declared"
+    unspecified = "unspecified"
+
+    @property
+    def label(self) -> str:
+        return {
+            "concealment_suspected": "反映事项未申报，涉嫌隐瞒不报",
+            "no_form": "未填报报告表，涉嫌隐瞒不报",
+            "declared": "反映事项已申报",
+            "unspecified": "未指明问题类别",
+        }[self.value]
+
+
+class AuditAction(StrEnum):
+    received = "received"
+    linked_duplicate = "linked_duplicate"
+    matched = "matched"
+    assigned = "assigned"
+    cross_checked = "cross_checked"
+    case_read = "case_read"
+    case_read_denied = "case_read_denied"
+    verified = "verified"
+    receipt_lookup = "receipt_lookup"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    given_up = "given_up"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "待发送",
+            "sending": "发送中",
+            "sent": "已发送",
+            "failed": "发送失败（待重试）",
+            "given_up": "已放弃",
+        }[self.value]
+
+
+class ContactRole(StrEnum):
+    office = "office"
+    head = "head"
+    discipline = "discipline"
+
+    @property
+    def label(self) -> str:
+        return {"office": "办公室", "head": "负责人", "discipline": "纪检"}[self.value]
+
+
+class RectificationStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    verified = "verified"
+
+    @property
+    def label(self) -> str:
+        return RECTIFICATION_STATUS_LABELS[self]
+
+
+RECTIFICATION_STATUS_LABELS = {
+    RectificationStatus.planned: "已制定措施",
+    RectificationStatus.in_progress: "整改中",
+    RectificationStatus.done: "已完成",
+    RectificationStatus.verified: "已验收",
+}
+
+
+class VerificationOutcome(StrEnum):
+    """The managing unit's verdict on a finished rectification."""
+
+    passed = "passed"
+    rejected = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"passed": "验收通过", "rejected": "整改不到位，退回"}[self.value]

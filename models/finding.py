@@ -3,55 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-
-
-class FindingSource(StrEnum):
-    self_declared = "self_declared"
-    complaint = "complaint"
-    inspection = "inspection"
-    rule_review = "rule_review"
-
-
-class FindingCategory(StrEnum):
-    relative_business = "relative_business"
-    relative_foreign_post = "relative_foreign_post"
-    concurrent_leadership = "concurrent_leadership"
-    unapproved_or_paid_post = "unapproved_or_paid_post"
-    post_retirement_employment = "post_retirement_employment"
-    recusal_not_observed = "recusal_not_observed"
-    concealment = "concealment"
-
-    @property
-    def label(self) -> str:
-        return CATEGORY_LABELS[self]
-
-
-CATEGORY_LABELS = {
-    FindingCategory.relative_business: "亲属在管辖范围内从事药品、医疗器械销售等营利性活动",
-    FindingCategory.relative_foreign_post: "亲属在管辖范围内外资合资医药企业担任外方委派高级职务",
-    FindingCategory.concurrent_leadership: "兼任管辖范围内医疗卫生单位领导职务",
-    FindingCategory.unapproved_or_paid_post: "未经批准兼职或兼职领取报酬",
-    FindingCategory.post_retirement_employment: "离职退休三年内违规从业",
-    FindingCategory.recusal_not_observed: "应回避未回避",
-    FindingCategory.concealment: "弄虚作假、隐瞒不报",
-}
-
-
-class FindingStatus(StrEnum):
-    open = "open"
-    verifying = "verifying"
-    confirmed = "confirmed"
-    dismissed = "dismissed"
-    rectifying = "rectifying"
-    rectified = "rectified"
-    closed = "closed"
+from models.enums import FindingCategory, FindingSource, FindingStatus, RuleDecision
 
 
 class Finding(SQLModel, table=True):
@@ -73,19 +31,6 @@ class Finding(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
-
-
-class RuleDecision(StrEnum):
-    keep = "keep"
-    revise = "revise"
-    abolish = "abolish"
-    draft_new = "draft_new"
-
-    @property
-    def label(self) -> str:
-        return {"keep": "保留", "revise": "修订", "abolish": "废止", "draft_new": "新建"}[
-            self.value
-        ]
 
 
 class RuleReviewItem(SQLModel, table=True):

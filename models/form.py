@@ -7,109 +7,12 @@ current, with the amendment's reason on the new one. Section rows belong to one 
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-
-
-class Relation(StrEnum):
-    spouse = "spouse"
-    child = "child"
-    child_spouse = "child_spouse"
-
-    @property
-    def label(self) -> str:
-        return RELATION_LABELS[self]
-
-
-RELATION_LABELS = {
-    Relation.spouse: "配偶",
-    Relation.child: "子女",
-    Relation.child_spouse: "子女的配偶",
-}
-
-
-class BusinessType(StrEnum):
-    pharma_sales = "pharma_sales"
-    device_sales = "device_sales"
-    other_for_profit_health = "other_for_profit_health"
-    foreign_pharma_senior_post = "foreign_pharma_senior_post"
-    other = "other"
-
-    @property
-    def label(self) -> str:
-        return BUSINESS_TYPE_LABELS[self]
-
-
-BUSINESS_TYPE_LABELS = {
-    BusinessType.pharma_sales: "药品销售",
-    BusinessType.device_sales: "医疗器械销售",
-    BusinessType.other_for_profit_health: "其他营利性医疗卫生经营活动",
-    BusinessType.foreign_pharma_senior_post: "外资/合资医药企业外方委派高级职务",
-    BusinessType.other: "其他",
-}
-
-
-class OrgType(StrEnum):
-    medical_unit_in_jurisdiction = "medical_unit_in_jurisdiction"
-    health_social_org = "health_social_org"
-    other = "other"
-
-    @property
-    def label(self) -> str:
-        return ORG_TYPE_LABELS[self]
-
-
-ORG_TYPE_LABELS = {
-    OrgType.medical_unit_in_jurisdiction: "管辖范围内医疗卫生单位",
-    OrgType.health_social_org: "卫生社会组织",
-    OrgType.other: "其他",
-}
-
-
-class EmployerType(StrEnum):
-    for_profit_medical = "for_profit_medical"
-    health_product_company = "health_product_company"
-    other = "other"
-
-    @property
-    def label(self) -> str:
-        return EMPLOYER_TYPE_LABELS[self]
-
-
-EMPLOYER_TYPE_LABELS = {
-    EmployerType.for_profit_medical: "营利性医疗卫生机构",
-    EmployerType.health_product_company: "健康相关产品生产企业",
-    EmployerType.other: "其他",
-}
-
-
-class RecusalSituation(StrEnum):
-    """The six situations of 执行公务回避 (seed 000/002, Article on recusal)."""
-
-    personnel = "personnel"
-    procurement = "procurement"
-    evaluation = "evaluation"
-    product_review = "product_review"
-    self_declared = "self_declared"
-    other = "other"
-
-    @property
-    def label(self) -> str:
-        return RECUSAL_LABELS[self]
-
-
-RECUSAL_LABELS = {
-    RecusalSituation.personnel: "干部任免、职称晋升、考录考核奖惩",
-    RecusalSituation.procurement: "招投标采购、基建承发包、重大资金拨付",
-    RecusalSituation.evaluation: "评审评估、考核医疗卫生单位或科研项目",
-    RecusalSituation.product_review: "审评审批、检验检测健康相关产品生产企业",
-    RecusalSituation.self_declared: "本人认为有利害关系",
-    RecusalSituation.other: "其他可能影响公正执行公务",
-}
+from models.enums import BusinessType, EmployerType, OrgType, RecusalSituation, Relation
 
 
 class Declaration(SQLModel, table=True):

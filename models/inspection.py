@@ -13,8 +13,7 @@ from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-from models.enums import Level
-from models.finding import FindingCategory
+from models.enums import FindingCategory, Level
 
 
 class InspectionSampleBase(SQLModel):

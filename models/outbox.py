@@ -9,30 +9,12 @@ Apprise URL behind a name lives in the environment, never here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-
-
-class OutboxStatus(StrEnum):
-    pending = "pending"
-    sending = "sending"
-    sent = "sent"
-    failed = "failed"
-    given_up = "given_up"
-
-    @property
-    def label(self) -> str:
-        return {
-            "pending": "待发送",
-            "sending": "发送中",
-            "sent": "已发送",
-            "failed": "发送失败（待重试）",
-            "given_up": "已放弃",
-        }[self.value]
+from models.enums import ContactRole, OutboxStatus
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -80,16 +62,6 @@ class OutboxItem(SQLModel, table=True):
     step: str = Field(max_length=32)
     unit_id: int = Field(foreign_key="unit.id")
     deadline: date
-
-
-class ContactRole(StrEnum):
-    office = "office"
-    head = "head"
-    discipline = "discipline"
-
-    @property
-    def label(self) -> str:
-        return {"office": "办公室", "head": "负责人", "discipline": "纪检"}[self.value]
 
 
 class NotifyContact(SQLModel, table=True):

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from models.enums import Level
-from qinglian.rules.status import ReportingRate
+from models.rate import ReportingRate
 
 
 class UnitRef(BaseModel):

@@ -8,42 +8,12 @@ verification is a row of its own, nothing is overwritten.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-
-
-class RectificationStatus(StrEnum):
-    planned = "planned"
-    in_progress = "in_progress"
-    done = "done"
-    verified = "verified"
-
-    @property
-    def label(self) -> str:
-        return RECTIFICATION_STATUS_LABELS[self]
-
-
-RECTIFICATION_STATUS_LABELS = {
-    RectificationStatus.planned: "已制定措施",
-    RectificationStatus.in_progress: "整改中",
-    RectificationStatus.done: "已完成",
-    RectificationStatus.verified: "已验收",
-}
-
-
-class VerificationOutcome(StrEnum):
-    """The managing unit's verdict on a finished rectification."""
-
-    passed = "passed"
-    rejected = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"passed": "验收通过", "rejected": "整改不到位，退回"}[self.value]
+from models.enums import RectificationStatus, VerificationOutcome
 
 
 class RectificationItemBase(SQLModel):

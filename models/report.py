@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from qinglian.rules.status import ReportingRate
+from models.rate import ReportingRate
 
 
 class PhaseLine(BaseModel):

@@ -13,10 +13,8 @@ from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import utcnow
-from models.complaint import CaseOutcome
-from models.enums import Level
-from models.finding import FindingSource, RuleDecision
-from qinglian.rules.status import ReportingRate
+from models.enums import CaseOutcome, FindingSource, Level, RuleDecision
+from models.rate import ReportingRate
 
 NARRATIVE_MAX_CHARS = 20_000  # about ten pages of a 阶段性总结; anything longer is not a summary
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from models import Phase
-from qinglian.campaigns.launch import get_campaign, launch_campaign
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.db import session_scope
 from tasks.publish import DB_RETRIES
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models import Finding, Unit
 from models.outcome import UnitForms, UnitRunInput
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.db import session_scope
 from qinglian.declarations.completeness import (
     cadre_forms,

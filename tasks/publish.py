@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from models import Unit
 from models.outcome import PhaseContext, UnitForms, UnitOutcome, UnitRef, UnitRunInput
+from models.rate import ReportingRate
 from models.summary import UnitSummary
-from qinglian.campaigns.launch import get_campaign, get_phase
+from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.campaigns.templates import get_template
 from qinglian.core.db import session_scope
 from qinglian.core.errors import QinglianError
@@ -29,7 +30,6 @@ from qinglian.reporting.artifacts import (
     unit_forms_markdown,
     unit_table_rows,
 )
-from qinglian.rules.status import ReportingRate
 
 DB_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "cache_policy": NO_CACHE}
 

@@ -18,21 +18,25 @@ from sqlmodel import Session, func, select
 
 from models.cadre import Cadre
 from models.campaign import Campaign
-from models.complaint import (
+from models.complaint import AuditEvent, Complaint, ComplaintCandidate, VerificationCase
+from models.enums import (
     AuditAction,
-    AuditEvent,
+    BusinessType,
     CaseOutcome,
     CaseStatus,
-    Complaint,
-    ComplaintCandidate,
     ComplaintChannel,
     ComplaintStatus,
     CrossCheckResult,
-    VerificationCase,
+    FindingCategory,
+    FindingSource,
+    FindingStatus,
+    Level,
+    OrgType,
+    Relation,
+    UnitKind,
 )
-from models.enums import Level, UnitKind
-from models.finding import Finding, FindingCategory, FindingSource, FindingStatus
-from models.form import BusinessType, Declaration, DeclaredPost, DeclaredRelative, OrgType, Relation
+from models.finding import Finding
+from models.form import Declaration, DeclaredPost, DeclaredRelative
 from models.unit import Unit
 from qinglian.complaints import crypto
 from qinglian.complaints.import_complaints import MASKED, import_complaints

@@ -21,7 +21,8 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import models  # noqa: F401  (registers the tables)
-from models.complaint import AuditEvent, CaseOutcome, Complaint, VerificationCase
+from models.complaint import AuditEvent, Complaint, VerificationCase
+from models.enums import CaseOutcome
 from qinglian.complaints import crypto
 from qinglian.complaints.import_complaints import import_complaints
 from qinglian.complaints.service import (

@@ -12,18 +12,19 @@ from sqlmodel import Session, select
 
 from models.cadre import Cadre
 from models.campaign import Campaign, Deliverable, Phase
-from models.enums import Level, UnitKind
-from models.finding import (
-    Finding,
+from models.enums import (
+    ContactRole,
     FindingCategory,
     FindingSource,
     FindingStatus,
+    Level,
+    RectificationStatus,
     RuleDecision,
-    RuleReviewItem,
+    UnitKind,
 )
+from models.finding import Finding, RuleReviewItem
 from models.form import Declaration
-from models.outbox import ContactRole, NotifyContact, OutboxItem, OutboxMessage
-from models.rectification import RectificationStatus
+from models.outbox import NotifyContact, OutboxItem, OutboxMessage
 from models.unit import Unit
 from qinglian.notify.notifier import RecordingNotifier
 from qinglian.oversight.escalation import add_contact, due_notices, find_lagging_units, unit_loads

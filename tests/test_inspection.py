@@ -26,9 +26,9 @@ from sqlmodel import Session, SQLModel, col, select
 from typer.testing import CliRunner, Result
 
 from models import Cadre, Campaign, Deliverable, Finding, Level, Unit, UnitKind
-from models.finding import FindingCategory, FindingSource, FindingStatus
+from models.enums import FindingCategory, FindingSource, FindingStatus, RectificationStatus
 from models.inspection import InspectionSample, InspectionVisit, ProblemIn
-from models.rectification import RectificationItem, RectificationStatus
+from models.rectification import RectificationItem
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.inspect import inspect_app, parse_problem
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError

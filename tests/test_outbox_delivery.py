@@ -28,7 +28,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models.campaign import Deliverable
-from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
+from models.enums import OutboxStatus
+from models.outbox import OutboxItem, OutboxMessage
 from qinglian.notify.notifier import AppriseNotifier
 from qinglian.oversight.outbox import (
     LEASE,

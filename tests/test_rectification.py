@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from models.finding import Finding, FindingCategory, FindingSource, FindingStatus
+from models.enums import (
+    FindingCategory,
+    FindingSource,
+    FindingStatus,
+    RectificationStatus,
+    VerificationOutcome,
+)
+from models.finding import Finding
 from models.rectification import (
     RectificationExtension,
     RectificationItem,
     RectificationItemUpdate,
-    RectificationStatus,
     RectificationVerification,
-    VerificationOutcome,
 )
 from qinglian.core.errors import ImportRejected, QinglianError
 from qinglian.rectification.import_ledger import import_rectification

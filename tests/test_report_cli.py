@@ -21,7 +21,7 @@ from sqlmodel import Session, func, select
 
 from models import Deliverable, Finding, Unit
 from models.complaint import Complaint, VerificationCase
-from models.finding import FindingCategory, FindingSource
+from models.enums import FindingCategory, FindingSource
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary
 from qinglian.campaigns.launch import complete_campaign
 from qinglian.complaints import crypto

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from models.rate import ReportingRate
 from models.report import (
     BurnDownPoint,
     ChildLine,
@@ -30,7 +31,6 @@ from qinglian.reporting.document.render import (
     write_docx,
     write_report,
 )
-from qinglian.rules.status import ReportingRate
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AS_OF = date(2012, 10, 15)

@@ -21,9 +21,17 @@ from sqlmodel import Session, func, select
 
 from models import Deliverable, Phase, RuleReviewItem, Unit
 from models.cadre import Cadre
-from models.enums import Level, UnitKind
-from models.finding import Finding, FindingCategory, FindingSource, FindingStatus, RuleDecision
-from models.rectification import RectificationItem, RectificationStatus
+from models.enums import (
+    FindingCategory,
+    FindingSource,
+    FindingStatus,
+    Level,
+    RectificationStatus,
+    RuleDecision,
+    UnitKind,
+)
+from models.finding import Finding
+from models.rectification import RectificationItem
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, UnitSummary
 from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
 from qinglian.campaigns.templates import get_template

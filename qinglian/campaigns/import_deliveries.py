@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Deliverable, GroupRole, LeadingGroupMember, Unit
-from qinglian.campaigns.launch import get_campaign, record_delivery, record_leading_group
+from qinglian.campaigns.launch import record_delivery, record_leading_group
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
 from qinglian.exchange.tabular import (
     ColumnSpec,

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, GroupRole, LeadingGroupMember, Phase, Unit
 from models.campaign import utcnow
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.templates import CampaignTemplate, get_template
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import NotFoundError, QinglianError
@@ -17,28 +18,6 @@ from qinglian.org.units import get_unit_by_code, subtree
 from qinglian.rules.deadlines import cascade_deadline, relative_deadline, root_deadline
 
 LEADING_GROUP = "leading_group"
-
-
-def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFoundError(f"没有编号为 {campaign_id} 的专项活动", f"no campaign {campaign_id}")
-    return campaign
-
-
-def get_phase(*, session: Session, campaign: Campaign, key: str) -> Phase:
-    phase = session.exec(
-        select(Phase).where(Phase.campaign_id == campaign.id, Phase.key == key)
-    ).first()
-    if phase is None:
-        keys = session.exec(
-            select(Phase.key).where(Phase.campaign_id == campaign.id).order_by(Phase.seq)
-        ).all()
-        raise NotFoundError(
-            f"专项活动 {campaign.id} 没有阶段「{key}」（可选：{'、'.join(keys)}）",
-            f"campaign {campaign.id} has no phase {key!r} (choose from {', '.join(keys)})",
-        )
-    return phase
 
 
 def launch_campaign(

@@ -21,17 +21,12 @@ from rich.tree import Tree
 from sqlmodel import select
 
 from models import Cadre, Campaign, Unit
-from models.outbox import OutboxStatus
-from models.rectification import RectificationStatus, VerificationOutcome
+from models.enums import OutboxStatus, RectificationStatus, VerificationOutcome
+from models.rate import ReportingRate
 from models.summary import NARRATIVE_MAX_CHARS
 from qinglian.campaigns.import_deliveries import import_deliveries
-from qinglian.campaigns.launch import (
-    get_campaign,
-    get_phase,
-    launch_campaign,
-    record_delivery,
-    record_leading_group,
-)
+from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
+from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.campaigns.templates import all_templates, get_template
 from qinglian.cli.common import LARGEST_ID, campaign_id_option, console, date_option, err, friendly
 from qinglian.cli.inspect import inspect_app
@@ -78,7 +73,6 @@ from qinglian.reporting.artifacts import percent
 from qinglian.reporting.document.files import FORMATS, default_report_path, produce_report
 from qinglian.reporting.import_narratives import import_narratives
 from qinglian.reporting.summaries import stored_summaries, submit_narrative
-from qinglian.rules.status import ReportingRate
 
 app = typer.Typer(
     help="清廉 qinglian — 卫生系统专项活动编排 / health-system integrity campaigns on Prefect",

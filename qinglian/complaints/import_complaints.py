@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 from sqlmodel import Session
 
-from models.finding import FindingCategory
-from qinglian.campaigns.launch import get_campaign
+from models.enums import FindingCategory
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.complaints import crypto
 from qinglian.complaints.service import (
     IntakeItem,

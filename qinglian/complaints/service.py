@@ -37,19 +37,20 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import Campaign, utcnow
-from models.complaint import (
+from models.complaint import AuditEvent, Complaint, ComplaintCandidate, VerificationCase
+from models.enums import (
+    CATEGORY_LABELS,
     AuditAction,
-    AuditEvent,
     CaseOutcome,
     CaseStatus,
-    Complaint,
-    ComplaintCandidate,
     ComplaintChannel,
     ComplaintStatus,
     CrossCheckResult,
-    VerificationCase,
+    FindingCategory,
+    FindingSource,
+    FindingStatus,
 )
-from models.finding import CATEGORY_LABELS, Finding, FindingCategory, FindingSource, FindingStatus
+from models.finding import Finding
 from models.form import (
     Declaration,
     DeclaredPost,
@@ -58,7 +59,7 @@ from models.form import (
     DeclaredRetirementJob,
 )
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.complaints import crypto
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.declarations.findings import finding_fingerprint, record_findings

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from models.form import (
+from models.enums import (
     BUSINESS_TYPE_LABELS,
     EMPLOYER_TYPE_LABELS,
     ORG_TYPE_LABELS,

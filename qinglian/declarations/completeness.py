@@ -15,8 +15,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Cadre, Campaign, Declaration, Deliverable, DeliverableStatus, Unit
+from models.rate import ReportingRate
 from qinglian.rules.scope import files_declaration
-from qinglian.rules.status import ReportingRate, deliverable_status
+from qinglian.rules.status import deliverable_status
 
 FORMS_DELIVERABLE = "forms_collected"
 

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import utcnow
-from models.finding import Finding, FindingCategory, FindingSource, FindingStatus
+from models.enums import FindingCategory, FindingSource, FindingStatus
+from models.finding import Finding
 from models.form import (
     Declaration,
     DeclaredPost,
@@ -30,7 +31,7 @@ from models.form import (
     DeclaredRetirementJob,
 )
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.rules.detection import (
     FormFacts,

@@ -55,19 +55,16 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import Deliverable
-from models.enums import DeliverableStatus
+from models.enums import BusinessType, DeliverableStatus, EmployerType, OrgType
 from models.form import (
-    BusinessType,
     Declaration,
     DeclaredPost,
     DeclaredRecusal,
     DeclaredRelative,
     DeclaredRetirementJob,
-    EmployerType,
-    OrgType,
 )
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import ImportRejected, QinglianError, RowError
 from qinglian.declarations.columns import (
     BASICS,

@@ -36,7 +36,7 @@ from sqlmodel import Session, col, or_, select
 from models.cadre import Cadre
 from models.campaign import Campaign, Deliverable
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.declarations.columns import (
     BASICS,

@@ -23,13 +23,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Unit
-from models.complaint import ComplaintStatus, VerificationCase
+from models.complaint import VerificationCase
+from models.enums import ComplaintStatus, OutboxStatus
 from models.inspection import InspectionVisit
-from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
+from models.outbox import OutboxItem, OutboxMessage
+from models.rate import ReportingRate
 from models.rectification import RectificationItem
 from models.summary import UnitSummary
 from qinglian.campaigns.import_deliveries import import_deliveries
-from qinglian.campaigns.launch import get_campaign, launch_campaign
+from qinglian.campaigns.launch import launch_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.complaints.import_complaints import import_complaints
 from qinglian.complaints.service import complaint_counts
 from qinglian.core import db
@@ -72,7 +75,6 @@ from qinglian.reporting.artifacts import percent
 from qinglian.reporting.document.files import default_report_path, reports_dir
 from qinglian.reporting.import_narratives import import_narratives
 from qinglian.reporting.summaries import compute_summaries
-from qinglian.rules.status import ReportingRate
 
 SEED = 2012
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from models.form import BUSINESS_TYPE_LABELS, BusinessType
+from models.enums import BUSINESS_TYPE_LABELS, BusinessType
 from qinglian.complaints.crypto import KEY_ENV, reset_keys
 from qinglian.declarations.columns import BASICS, RELATIVES, Section
 from qinglian.demo.tree import DemoUnit

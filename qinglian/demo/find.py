@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from models.form import BUSINESS_TYPE_LABELS, BusinessType
+from models.enums import BUSINESS_TYPE_LABELS, BusinessType
 from qinglian.declarations.columns import SECTIONS, Section
 from qinglian.demo.mobilize import DueItem
 from qinglian.demo.tree import DemoUnit, person_name

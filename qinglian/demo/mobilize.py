@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from models import Deliverable, Unit
-from qinglian.campaigns.launch import get_campaign, get_phase
+from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.demo.tree import person_name
 
 

@@ -19,9 +19,15 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from models import Finding, FindingCategory, FindingSource, FindingStatus, Unit
-from models.complaint import CaseOutcome, CaseStatus, VerificationCase
-from models.outbox import ContactRole
-from models.rectification import RectificationItem, RectificationStatus, VerificationOutcome
+from models.complaint import VerificationCase
+from models.enums import (
+    CaseOutcome,
+    CaseStatus,
+    ContactRole,
+    RectificationStatus,
+    VerificationOutcome,
+)
+from models.rectification import RectificationItem
 from qinglian.complaints.service import record_verification
 from qinglian.declarations.findings import review_findings
 from qinglian.demo.tree import person_name

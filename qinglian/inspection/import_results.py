@@ -23,10 +23,11 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import Campaign
-from models.finding import Finding, FindingCategory
+from models.enums import FindingCategory
+from models.finding import Finding
 from models.inspection import InspectionVisit, ProblemIn
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError, RowError
 from qinglian.exchange.tabular import (

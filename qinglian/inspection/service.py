@@ -34,8 +34,8 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import Campaign
-from models.enums import Level
-from models.finding import Finding, FindingCategory, FindingSource, FindingStatus
+from models.enums import FindingCategory, FindingSource, FindingStatus, Level
+from models.finding import Finding
 from models.inspection import (
     InspectionSample,
     InspectionVisit,
@@ -45,7 +45,7 @@ from models.inspection import (
 )
 from models.rectification import RectificationItem
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.declarations.findings import finding_fingerprint
 from qinglian.exchange.tabular import parse_text

@@ -30,11 +30,12 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from models.campaign import Campaign, Deliverable
-from models.finding import Finding, FindingCategory, FindingStatus, RuleDecision, RuleReviewItem
-from models.outbox import ContactRole, NotifyContact
+from models.enums import ContactRole, FindingCategory, FindingStatus, RuleDecision
+from models.finding import Finding, RuleReviewItem
+from models.outbox import NotifyContact
 from models.rectification import RectificationItem
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.templates import all_templates
 from qinglian.core.errors import NotFoundError
 from qinglian.declarations.completeness import FORMS_DELIVERABLE, cadre_forms

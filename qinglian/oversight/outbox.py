@@ -34,8 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.campaign import utcnow
-from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
-from qinglian.campaigns.launch import get_campaign
+from models.enums import OutboxStatus
+from models.outbox import OutboxItem, OutboxMessage
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.notify.notifier import SECRETS, Message, Notifier, redact
 from qinglian.oversight.escalation import Digest, compose_digests, due_notices, unit_directory

@@ -10,12 +10,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, DeliverableStatus, Finding, Level, Phase, Unit
-from qinglian.campaigns.launch import get_campaign, get_phase
+from models.rate import ReportingRate
+from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import NotFoundError
 from qinglian.declarations.completeness import CadreForm, cadre_forms, forms_rate
 from qinglian.org.units import get_unit_by_code, subtree
-from qinglian.rules.status import ReportingRate, deliverable_status
+from qinglian.rules.status import deliverable_status
 
 
 class DeliverableView(BaseModel):

@@ -21,9 +21,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.campaign import Campaign, utcnow
-from models.finding import Finding, FindingStatus
-from models.rectification import RectificationExtension, RectificationItem, RectificationStatus
-from qinglian.campaigns.launch import get_campaign
+from models.enums import FindingStatus, RectificationStatus
+from models.finding import Finding
+from models.rectification import RectificationExtension, RectificationItem
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
 from qinglian.exchange.tabular import (
     ColumnSpec,

@@ -20,9 +20,10 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from models.campaign import Campaign
-from models.finding import RuleDecision, RuleReviewItem
+from models.enums import RuleDecision
+from models.finding import RuleReviewItem
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.exchange.tabular import (
     ColumnSpec,
     ImportReport,

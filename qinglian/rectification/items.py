@@ -22,19 +22,18 @@ from sqlmodel import Session, col, select
 
 from models.cadre import Cadre
 from models.campaign import utcnow
-from models.finding import Finding, FindingCategory, FindingStatus
+from models.enums import FindingCategory, FindingStatus, RectificationStatus, VerificationOutcome
+from models.finding import Finding
 from models.outcome import UnitRectification
 from models.rectification import (
     RectificationExtension,
     RectificationItem,
     RectificationItemPublic,
     RectificationItemUpdate,
-    RectificationStatus,
     RectificationVerification,
-    VerificationOutcome,
 )
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
 
 S = RectificationStatus

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models.campaign import Deliverable
-from models.finding import RuleDecision, RuleReviewItem
+from models.enums import RuleDecision
+from models.finding import RuleReviewItem
 from models.unit import Unit
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.org.units import get_unit_by_code
 

@@ -6,11 +6,11 @@ import re
 from datetime import date
 
 from models import FindingCategory, Level
+from models.enums import RectificationStatus
 from models.outcome import PhaseContext, UnitForms, UnitOutcome
-from models.rectification import RectificationStatus
+from models.rate import ReportingRate
 from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, UnitSummary
 from qinglian.oversight.tracking import DeliverableView
-from qinglian.rules.status import ReportingRate
 
 
 def artifact_key(campaign_id: int, phase_key: str, suffix: int | str) -> str:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from models import Phase, Unit
 from models.summary import PhaseSummary
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.exchange.tabular import (
     ColumnSpec,

@@ -22,17 +22,19 @@ from sqlmodel import Session, col, select
 from models import Campaign, Deliverable, Finding, Phase, RuleReviewItem, Unit
 from models.campaign import utcnow
 from models.complaint import VerificationCase
+from models.enums import RectificationStatus
 from models.outbox import OutboxItem, OutboxMessage
-from models.rectification import RectificationItem, RectificationStatus
+from models.rate import ReportingRate
+from models.rectification import RectificationItem
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, UnitSummary
-from qinglian.campaigns.launch import get_campaign, get_phase
+from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.core.errors import QinglianError
 from qinglian.declarations.completeness import cadre_forms, forms_rate
 from qinglian.org.units import get_unit_by_code
 from qinglian.oversight.escalation import find_lagging_units
 from qinglian.oversight.tracking import UnitProgress, campaign_progress, raise_outside
 from qinglian.rectification.items import rectification_status_on
-from qinglian.rules.status import ReportingRate, deliverable_status
+from qinglian.rules.status import deliverable_status
 
 _Counts = dict[int, Counter[str]]
 # Zero-width spaces, joiners and BOMs: a narrative of only these is as empty as a blank one.

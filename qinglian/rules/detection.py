@@ -16,9 +16,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from models.enums import UnitKind
-from models.finding import FindingCategory
-from models.form import BusinessType, EmployerType, OrgType, RecusalSituation, Relation
+from models.enums import (
+    BusinessType,
+    EmployerType,
+    FindingCategory,
+    OrgType,
+    RecusalSituation,
+    Relation,
+    UnitKind,
+)
 from qinglian.rules.scope import add_years
 
 SheetRow = tuple[str, int]

@@ -35,9 +35,7 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from models.complaint import CrossCheckResult
-from models.finding import FindingCategory
-from models.form import BusinessType, OrgType
+from models.enums import BusinessType, CrossCheckResult, FindingCategory, OrgType
 from qinglian.rules.detection import FOR_PROFIT_HEALTH_BUSINESS, FormFacts, Hit, detect
 from qinglian.rules.normalise import (
     TITLES,

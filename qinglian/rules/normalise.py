@@ -25,7 +25,7 @@ from pypinyin import lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 from rapidfuzz import fuzz
 
-from models.finding import CATEGORY_LABELS, FindingCategory
+from models.enums import CATEGORY_LABELS, FindingCategory
 
 _T2S = opencc.OpenCC("t2s")
 # Full-width ASCII (！ … ～) to ASCII, and the ideographic space to a space: exactly what NFKC

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from models.outcome import UnitForms, UnitOutcome, UnitRectification, UnitRef
-from qinglian.rules.status import ReportingRate
+from models.rate import ReportingRate
 
 LAGGING_CAP = 50
 

@@ -35,9 +35,9 @@ from flows.phase import PhaseRunInput, start_phase
 from flows.report import ReportInput, write_report_flow
 from models import Campaign, Deliverable, Finding, FindingStatus, Phase, Unit
 from models.cadre import Cadre
-from models.finding import FindingCategory, FindingSource
-from models.outbox import OutboxItem, OutboxMessage, OutboxStatus
-from models.rectification import RectificationItem, RectificationStatus
+from models.enums import FindingCategory, FindingSource, OutboxStatus, RectificationStatus
+from models.outbox import OutboxItem, OutboxMessage
+from models.rectification import RectificationItem
 from models.summary import PhaseSummary
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db

@@ -25,13 +25,11 @@ from flows.rectification import (
 )
 from models import Finding, FindingStatus
 from models.cadre import Cadre
-from models.finding import FindingCategory, FindingSource
+from models.enums import FindingCategory, FindingSource, RectificationStatus, VerificationOutcome
 from models.rectification import (
     RectificationItemPublic,
     RectificationItemUpdate,
-    RectificationStatus,
     RectificationVerification,
-    VerificationOutcome,
 )
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db

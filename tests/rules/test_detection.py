@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from models.enums import UnitKind
-from models.finding import FindingCategory
-from models.form import BusinessType, EmployerType, OrgType, RecusalSituation, Relation
+from models.enums import (
+    BusinessType,
+    EmployerType,
+    FindingCategory,
+    OrgType,
+    RecusalSituation,
+    Relation,
+    UnitKind,
+)
 from qinglian.rules.detection import (
     FormFacts,
     PostFact,

@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
-from models.complaint import CrossCheckResult
-from models.enums import UnitKind
-from models.finding import FindingCategory
-from models.form import BusinessType, OrgType, RecusalSituation, Relation
+from models.enums import (
+    BusinessType,
+    CrossCheckResult,
+    FindingCategory,
+    OrgType,
+    RecusalSituation,
+    Relation,
+    UnitKind,
+)
 from qinglian.rules import matching
 from qinglian.rules.detection import FormFacts, PostFact, RecusalFact, RelativeFact
 from qinglian.rules.matching import (

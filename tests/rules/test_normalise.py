@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.finding import FindingCategory
+from models.enums import FindingCategory
 from qinglian.rules.normalise import (
     NO_UNIT,
     UNKNOWN_UNIT,

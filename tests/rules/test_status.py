@@ -7,9 +7,10 @@ import pytest
 from models import DeliverableStatus as S
 from models import Level
 from models.outcome import UnitOutcome, UnitRef
+from models.rate import ReportingRate
 from qinglian.rules.rollup import roll_up
 from qinglian.rules.scope import files_declaration, three_years_before
-from qinglian.rules.status import ReportingRate, deliverable_status
+from qinglian.rules.status import deliverable_status
 
 DUE = date(2012, 7, 31)
 

@@ -22,8 +22,10 @@ from models import (
     Phase,
     Unit,
 )
+from models.enums import RectificationStatus
 from models.inspection import InspectionVisit
-from models.rectification import RectificationItem, RectificationStatus
+from models.rate import ReportingRate
+from models.rectification import RectificationItem
 from models.report import (
     BurnDownPoint,
     ChildLine,
@@ -34,14 +36,14 @@ from models.report import (
     ReportData,
 )
 from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, SummaryFigures
-from qinglian.campaigns.launch import get_campaign
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import QinglianError
 from qinglian.org.units import get_unit_by_code
 from qinglian.oversight.escalation import find_lagging_units
 from qinglian.oversight.tracking import raise_outside
 from qinglian.reporting.summaries import compute_summaries, narratives_of, walk
-from qinglian.rules.status import ReportingRate, deliverable_status
+from qinglian.rules.status import deliverable_status
 
 BURN_DOWN_POINTS = 16
 

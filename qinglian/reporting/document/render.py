@@ -38,12 +38,12 @@ from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.parfmt import ParagraphFormat
 
-from models.rectification import RectificationStatus
+from models.enums import RectificationStatus
+from models.rate import ReportingRate
 from models.report import ReportData
 from models.summary import CASE_LABELS, RULE_LABELS
 from qinglian.core.errors import QinglianError
 from qinglian.reporting.document.charts import ReportCharts, format_percent, render_charts
-from qinglian.rules.status import ReportingRate
 
 ReportFormat = Literal["docx", "md", "pdf"]
 
