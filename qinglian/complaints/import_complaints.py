@@ -20,32 +20,22 @@ from sqlmodel import Session
 from models.enums import FindingCategory
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.complaints import crypto
-from qinglian.complaints.service import (
+from qinglian.complaints.intake import existing_intake_keys, store_complaints
+from qinglian.complaints.matching import match_complaints, unit_directory
+from qinglian.complaints.parsing import (
     IntakeItem,
     content_digest,
-    existing_intake_keys,
     intake_problems,
-    match_complaints,
     parse_category,
     parse_channel,
     ref_key,
     row_key,
-    store_complaints,
-    unit_directory,
 )
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    check_rows,
-    parse_bool,
-    parse_code,
-    parse_date,
-    parse_text,
-    quarantine,
-    read_rows,
-)
+from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
 
 COMPLAINT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec(
@@ -143,34 +133,34 @@ def import_complaints(
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     crypto.ensure_key()
-    table = read_rows(path, COMPLAINT_COLUMNS)
-    rows = [_parse_row(table, number, record, today) for number, record in table.rows]
-    _check_against_file_and_campaign(session, campaign_id, rows)
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    new = [row for row in rows if row.ok and not row.unchanged]
-    units = unit_directory(session=session, campaign=campaign)
-    items = [row.item for row in new if row.item is not None]
-    stored = store_complaints(
-        session=session, campaign=campaign, items=items, units=units, actor=actor
-    )
-    matched = match_complaints(
-        session=session,
-        campaign_id=campaign_id,
-        complaint_ids=[entry.complaint_id for entry in stored],
-        units=units,
-    )
-    report = ComplaintImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=len(stored),
-        unchanged=sum(row.unchanged for row in rows if not row.cells.errors),
-        rejected=errors,
-        duplicates=sum(entry.duplicate_of_id is not None for entry in stored)
-        + matched.linked_duplicates,
-        matched=matched.matched,
-        ambiguous=matched.ambiguous,
-        unmatched=matched.unmatched,
-        receipts=[
+
+    def validate(table: TableRead) -> list[_Row]:
+        rows = [_parse_row(table, number, record, today) for number, record in table.rows]
+        _check_against_file_and_campaign(session, campaign_id, rows)
+        return rows
+
+    def apply(rows: list[_Row], report: ComplaintImportReport) -> None:
+        new = [row for row in rows if row.ok and not row.unchanged]
+        units = unit_directory(session=session, campaign=campaign)
+        items = [row.item for row in new if row.item is not None]
+        stored = store_complaints(
+            session=session, campaign=campaign, items=items, units=units, actor=actor
+        )
+        matched = match_complaints(
+            session=session,
+            campaign_id=campaign_id,
+            complaint_ids=[entry.complaint_id for entry in stored],
+            units=units,
+        )
+        report.created = len(stored)
+        report.unchanged = sum(row.unchanged for row in rows)
+        report.duplicates = (
+            sum(entry.duplicate_of_id is not None for entry in stored) + matched.linked_duplicates
+        )
+        report.matched = matched.matched
+        report.ambiguous = matched.ambiguous
+        report.unmatched = matched.unmatched
+        report.receipts = [
             IssuedReceipt(
                 row=row.number,
                 external_ref=row.item.external_ref if row.item else None,
@@ -178,13 +168,20 @@ def import_complaints(
             )
             for row, entry in zip(new, stored, strict=True)
             if entry.receipt_code
-        ],
+        ]
+
+    return run_import(
+        path,
+        COMPLAINT_COLUMNS,
+        validate=validate,
+        apply=apply,
+        report_type=ComplaintImportReport,
+        skip_invalid=skip_invalid,
+        redact=_masked,
     )
-    report.rejected_file = quarantine(path, table, rows, errors, redact=_masked)
-    return report
 
 
-def _parse_row(table: TableRead, number: int, record: dict[str, Any], today: date) -> _Row:
+def _parse_row(table: TableRead, number: int, record: dict[str, Any], as_of: date) -> _Row:
     cells = RowCells(table, COMPLAINT_COLUMNS, number, record)
     ref = cells.get("external_ref", parse_code, "") or None
     channel = cells.get("channel", parse_channel, None)
@@ -211,7 +208,7 @@ def _parse_row(table: TableRead, number: int, record: dict[str, Any], today: dat
         external_ref=ref,
         **item_values,
     )
-    for key, zh, en in intake_problems(item, today):
+    for key, zh, en in intake_problems(item, as_of):
         if not cells.failed(key):
             cells.fail(key, zh, en)
     if cells.errors:

@@ -1,50 +1,33 @@
-"""Findings (问题线索) from the declared forms: load the facts, detect, record; list and count.
+"""Findings (问题线索) from the declared forms: detect, record, review; list and count.
 
-Persistence only, no Prefect. Loading is set-based (one query per section table per chunk of
-units), and recording inserts only findings whose fingerprint the campaign does not hold yet,
-so detection can be re-run at any time, after any amendment, without duplicates.
+Persistence only, no Prefect. The facts come from :mod:`qinglian.declarations.facts` (set-based,
+one query per section table per chunk of units), and recording inserts only findings whose
+fingerprint the campaign does not hold yet, so detection can be re-run at any time, after any
+amendment, without duplicates.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Select
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.cadre import Cadre
 from models.campaign import utcnow
 from models.enums import FindingCategory, FindingSource, FindingStatus
 from models.finding import Finding
-from models.form import (
-    Declaration,
-    DeclaredPost,
-    DeclaredRecusal,
-    DeclaredRelative,
-    DeclaredRetirementJob,
-)
 from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
-from qinglian.rules.detection import (
-    FormFacts,
-    Hit,
-    PostFact,
-    RecusalFact,
-    RelativeFact,
-    RetirementJobFact,
-    detect_all,
-)
+from qinglian.core.sql import chunked, insert_ignoring_duplicates
+from qinglian.declarations.facts import load_form_facts
+from qinglian.rules.detection import FormFacts, Hit, detect_all
 
-# Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
-_CHUNK = 900
 _SUMMARY_MAX = Finding.__table__.columns["summary"].type.length  # type: ignore[attr-defined]
 
 
@@ -89,154 +72,6 @@ def finding_fingerprint(
     """sha256 of what makes a finding the same finding: campaign, cadre, source, category, fact."""
     text = f"{campaign_id}\x1f{cadre_id or ''}\x1f{source}\x1f{category}\x1f{key}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
-
-
-# --- loading -------------------------------------------------------------------------------
-
-
-def load_form_facts(
-    *, session: Session, campaign_id: int, unit_ids: Sequence[int] | None = None
-) -> list[FormFacts]:
-    """The facts of every current declaration of a campaign (or of the given units' forms)."""
-    chunks: Iterable[Sequence[int] | None] = (
-        [None]
-        if unit_ids is None
-        else (unit_ids[i : i + _CHUNK] for i in range(0, len(unit_ids), _CHUNK))
-    )
-    forms: list[FormFacts] = []
-    for chunk in chunks:
-        forms.extend(_load_chunk(session, campaign_id, chunk))
-    return forms
-
-
-def _current(query: Select[Any], campaign_id: int, unit_ids: Sequence[int] | None) -> Select[Any]:
-    query = query.where(
-        col(Declaration.campaign_id) == campaign_id, col(Declaration.is_current).is_(True)
-    )
-    if unit_ids is not None:
-        query = query.where(col(Declaration.unit_id).in_(unit_ids))
-    return query
-
-
-def _load_chunk(
-    session: Session, campaign_id: int, unit_ids: Sequence[int] | None
-) -> Iterator[FormFacts]:
-    if unit_ids is not None and not unit_ids:
-        return
-    relatives: defaultdict[int, list[RelativeFact]] = defaultdict(list)
-    query = _current(
-        select(
-            DeclaredRelative.declaration_id,
-            DeclaredRelative.sheet,
-            DeclaredRelative.row,
-            DeclaredRelative.name,
-            DeclaredRelative.relation,
-            DeclaredRelative.employer,
-            DeclaredRelative.position,
-            DeclaredRelative.business_type,
-            DeclaredRelative.within_jurisdiction,
-        ).join(Declaration, col(Declaration.id) == DeclaredRelative.declaration_id),
-        campaign_id,
-        unit_ids,
-    )
-    for declaration_id, *values in session.execute(query):
-        relatives[declaration_id].append(RelativeFact(*values))
-
-    posts: defaultdict[int, list[PostFact]] = defaultdict(list)
-    query = _current(
-        select(
-            DeclaredPost.declaration_id,
-            DeclaredPost.sheet,
-            DeclaredPost.row,
-            DeclaredPost.organisation,
-            DeclaredPost.org_type,
-            DeclaredPost.post,
-            DeclaredPost.is_leadership,
-            DeclaredPost.approved,
-            DeclaredPost.paid,
-        ).join(Declaration, col(Declaration.id) == DeclaredPost.declaration_id),
-        campaign_id,
-        unit_ids,
-    )
-    for declaration_id, *values in session.execute(query):
-        posts[declaration_id].append(PostFact(*values))
-
-    jobs: defaultdict[int, list[RetirementJobFact]] = defaultdict(list)
-    query = _current(
-        select(
-            DeclaredRetirementJob.declaration_id,
-            DeclaredRetirementJob.sheet,
-            DeclaredRetirementJob.row,
-            DeclaredRetirementJob.employer,
-            DeclaredRetirementJob.employer_type,
-            DeclaredRetirementJob.within_former_jurisdiction,
-            DeclaredRetirementJob.started_on,
-        ).join(Declaration, col(Declaration.id) == DeclaredRetirementJob.declaration_id),
-        campaign_id,
-        unit_ids,
-    )
-    for declaration_id, *values in session.execute(query):
-        jobs[declaration_id].append(RetirementJobFact(*values))
-
-    recusals: defaultdict[int, list[RecusalFact]] = defaultdict(list)
-    query = _current(
-        select(
-            DeclaredRecusal.declaration_id,
-            DeclaredRecusal.sheet,
-            DeclaredRecusal.row,
-            DeclaredRecusal.situation,
-            DeclaredRecusal.matter,
-            DeclaredRecusal.occurred_on,
-            DeclaredRecusal.recused,
-        ).join(Declaration, col(Declaration.id) == DeclaredRecusal.declaration_id),
-        campaign_id,
-        unit_ids,
-    )
-    for declaration_id, *values in session.execute(query):
-        recusals[declaration_id].append(RecusalFact(*values))
-
-    query = _current(
-        select(
-            Declaration.id,
-            Declaration.cadre_id,
-            Declaration.unit_id,
-            Declaration.version,
-            Declaration.left_within_3_years,
-            Cadre.scope_category,
-            Cadre.retired,
-            Cadre.left_on,
-            Unit.kind,
-        )
-        .join(Cadre, col(Cadre.id) == Declaration.cadre_id)
-        .join(Unit, col(Unit.id) == Declaration.unit_id)
-        .order_by(Declaration.id),
-        campaign_id,
-        unit_ids,
-    )
-    empty: tuple[Any, ...] = ()
-    for row in session.execute(query):
-        declaration_id = row[0]
-        yield FormFacts(
-            declaration_id=declaration_id,
-            cadre_id=row[1],
-            unit_id=row[2],
-            version=row[3],
-            left_within_3_years=row[4],
-            scope_category=row[5],
-            retired=row[6],
-            left_on=row[7],
-            unit_kind=row[8],
-            relatives=_sorted(relatives.pop(declaration_id, empty)),
-            posts=_sorted(posts.pop(declaration_id, empty)),
-            retirement_jobs=_sorted(jobs.pop(declaration_id, empty)),
-            recusals=_sorted(recusals.pop(declaration_id, empty)),
-        )
-
-
-def _sorted(facts: Sequence[Any]) -> tuple[Any, ...]:
-    if len(facts) < 2:
-        return tuple(facts)
-    return tuple(sorted(facts, key=lambda fact: (fact.sheet, fact.row)))
 
 
 # --- recording -----------------------------------------------------------------------------
@@ -286,7 +121,9 @@ def record_findings(
             row["created_at"] = now
             new.append(row)
     if new:
-        session.execute(_insert_ignoring_duplicates(session), new)
+        session.execute(
+            insert_ignoring_duplicates(session, Finding, ["campaign_id", "fingerprint"]), new
+        )
         session.flush()
     return FindingCounts(
         forms_with_hits=forms,
@@ -317,8 +154,7 @@ def _finding_row(campaign_id: int, form: FormFacts, hit: Hit, fingerprint: str) 
 
 def _existing_fingerprints(session: Session, campaign_id: int, fingerprints: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(fingerprints), _CHUNK):
-        chunk = fingerprints[start : start + _CHUNK]
+    for chunk in chunked(fingerprints):
         found.update(
             session.execute(
                 select(Finding.fingerprint).where(
@@ -327,20 +163,6 @@ def _existing_fingerprints(session: Session, campaign_id: int, fingerprints: lis
             ).scalars()
         )
     return found
-
-
-def _insert_ignoring_duplicates(session: Session) -> Any:
-    """A Core insert that skips a fingerprint a concurrent run recorded in the meantime."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Finding).on_conflict_do_nothing(
-            index_elements=["campaign_id", "fingerprint"]
-        )
-    if dialect == "sqlite":
-        return sqlite.insert(Finding).on_conflict_do_nothing(
-            index_elements=["campaign_id", "fingerprint"]
-        )
-    return insert(Finding)
 
 
 # --- review --------------------------------------------------------------------------------
