@@ -19,18 +19,11 @@ from models import Deliverable, GroupRole, LeadingGroupMember, Unit
 from qinglian.campaigns.launch import record_delivery, record_leading_group
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    check_rows,
-    parse_code,
-    parse_date,
-    parse_text,
-    quarantine,
-    read_rows,
-)
+from qinglian.exchange.cells import parse_code, parse_date, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
 
 DELIVERY_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("unit_code", "单位编码", ("unit", "unit code", "单位代码"), required=True),
@@ -58,10 +51,6 @@ class _Row:
     group: dict[GroupRole, list[str]] = field(default_factory=dict)
     office: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return not self.cells.errors
-
 
 def split_names(value: Any) -> list[str]:
     """「施庆喜、邵亚玲」→ two names. Spaces inside a name (顾  扬) are padding, not separators."""
@@ -77,27 +66,33 @@ def import_deliveries(
     skip_invalid: bool = False,
     today: date | None = None,
 ) -> ImportReport:
-    """Record each row's deliverable as submitted; all or nothing unless ``skip_invalid``."""
+    """Record each row's deliverable as submitted; all or nothing unless ``skip_invalid``.
+
+    ``today`` (the simulated day, ``as_of`` elsewhere) is the date no delivery can be after.
+    """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    table = read_rows(path, DELIVERY_COLUMNS)
-    today = today or today_in_china()
-    rows = _validate(session, table, campaign_id, campaign.start_on, today)
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    report = ImportReport(file=table.file, sheet=table.sheet, rejected=errors)
-    for row in rows:
-        if not row.ok:
-            continue
-        if _unchanged(session, campaign_id, row):
-            report.unchanged += 1
-            continue
-        _apply(session, campaign_id, row, today)
-        report.updated += 1
-    report.rejected_file = quarantine(path, table, rows, errors)
-    return report
+    as_of = today or today_in_china()
+
+    def apply(rows: list[_Row], report: ImportReport) -> None:
+        for row in rows:
+            if _unchanged(session, campaign_id, row):
+                report.unchanged += 1
+                continue
+            _apply(session, campaign_id, row, as_of)
+            report.updated += 1
+
+    return run_import(
+        path,
+        DELIVERY_COLUMNS,
+        validate=lambda table: _validate(session, table, campaign_id, campaign.start_on, as_of),
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
+    )
 
 
 def _validate(
-    session: Session, table: TableRead, campaign_id: int, start_on: date, today: date
+    session: Session, table: TableRead, campaign_id: int, start_on: date, as_of: date
 ) -> list[_Row]:
     codes = {parse_code(record.get("unit_code")) for _, record in table.rows}
     units = {u.code: u for u in session.exec(select(Unit).where(col(Unit.code).in_(codes)))}
@@ -113,7 +108,7 @@ def _validate(
     rows = []
     for number, record in table.rows:
         row = _Row(number=number, cells=RowCells(table, DELIVERY_COLUMNS, number, record))
-        _parse(row, units, deliverables, start_on, today)
+        _parse(row, units, deliverables, start_on, as_of)
         rows.append(row)
     seen: dict[tuple[int, int], list[int]] = defaultdict(list)
     for row in rows:
@@ -137,7 +132,7 @@ def _parse(
     units: dict[str, Unit],
     deliverables: dict[int, list[Deliverable]],
     start_on: date,
-    today: date,
+    as_of: date,
 ) -> None:
     cells = row.cells
     code = cells.get("unit_code", parse_code, "")
@@ -169,7 +164,7 @@ def _parse(
             f"日期早于专项活动开始日期 {start_on}",
             f"the date is before the campaign start {start_on}",
         )
-    elif row.submitted_on is not None and row.submitted_on > today:
+    elif row.submitted_on is not None and row.submitted_on > as_of:
         cells.fail("submitted_on", "日期晚于今天", "the date is in the future")
     if row.deliverable is not None and row.deliverable.kind == "leading_group":
         row.group = {
@@ -204,7 +199,7 @@ def _unchanged(session: Session, campaign_id: int, row: _Row) -> bool:
     )
 
 
-def _apply(session: Session, campaign_id: int, row: _Row, today: date) -> None:
+def _apply(session: Session, campaign_id: int, row: _Row, as_of: date) -> None:
     assert row.unit is not None and row.deliverable is not None and row.submitted_on
     if row.group:
         record_leading_group(
@@ -216,7 +211,7 @@ def _apply(session: Session, campaign_id: int, row: _Row, today: date) -> None:
             leaders=row.group[GroupRole.leader],
             deputies=row.group[GroupRole.deputy],
             members=row.group[GroupRole.member],
-            today=today,
+            today=as_of,
         )
     else:
         record_delivery(
@@ -226,5 +221,5 @@ def _apply(session: Session, campaign_id: int, row: _Row, today: date) -> None:
             kind=row.deliverable.kind,
             submitted_on=row.submitted_on,
             note=row.note,
-            today=today,
+            today=as_of,
         )

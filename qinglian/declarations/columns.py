@@ -23,7 +23,8 @@ from models.enums import (
     RELATION_LABELS,
     Relation,
 )
-from qinglian.exchange.tabular import ColumnSpec, parse_int, parse_text
+from qinglian.exchange.cells import parse_int, parse_text
+from qinglian.exchange.table import ColumnSpec
 
 E = TypeVar("E", bound=StrEnum)
 

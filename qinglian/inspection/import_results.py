@@ -11,83 +11,20 @@ nothing: any invalid row rejects the whole file.
 
 from __future__ import annotations
 
-import unicodedata
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models.cadre import Cadre
-from models.campaign import Campaign
-from models.enums import FindingCategory
-from models.finding import Finding
-from models.inspection import InspectionVisit, ProblemIn
-from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError, RowError
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    campaign_unit,
-    check_rows,
-    parse_code,
-    parse_date,
-    parse_text,
-    read_rows,
-)
-from qinglian.inspection.service import (
-    normalise_summary,
-    parse_problem_category,
-    parse_score,
-    record_inspection,
-)
-
-INSPECTION_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec(
-        "unit_code",
-        "单位编码",
-        ("unit", "unit code", "单位代码", "被检查单位编码"),
-        required=True,
-    ),
-    ColumnSpec(
-        "inspected_on",
-        "检查日期",
-        ("date", "inspected on", "inspection date", "检查时间", "抽查日期"),
-        required=True,
-    ),
-    ColumnSpec("inspector", "检查人", ("inspector", "inspected by", "检查组", "检查人员")),
-    ColumnSpec("score", "得分", ("score", "抽查得分", "检查得分", "分数"), required=True),
-    ColumnSpec("category", "问题类别", ("category", "problem category", "类别")),
-    ColumnSpec(
-        "summary",
-        "问题描述",
-        ("problem", "description", "summary", "问题", "存在问题", "问题内容"),
-    ),
-    ColumnSpec("staff_no", "工号", ("staff no", "staff number", "干部工号", "人员工号")),
-    ColumnSpec("note", "备注", ("note", "notes", "remark", "说明")),
-)
-# What one unit's rows must agree on, and how the column is named in an error.
-_SHARED = {
-    "score": ("得分", "score"),
-    "inspected_on": ("检查日期", "inspection date"),
-    "inspector": ("检查人", "inspector"),
-    "note": ("备注", "note"),
-}
-_MAX_SUMMARY: int = Finding.__table__.columns["summary"].type.length  # type: ignore[attr-defined]
-_VISIT_COLUMNS = InspectionVisit.__table__.columns  # type: ignore[attr-defined]
-_MAX = {
-    "inspector": _VISIT_COLUMNS["inspector"].type.length,
-    "note": _VISIT_COLUMNS["note"].type.length,
-}
-# Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
-_CHUNK = 900
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.inspection.result_rows import INSPECTION_COLUMNS, ResultRow, by_unit, validate_results
+from qinglian.inspection.results import record_inspection
 
 
 class InspectionImportReport(ImportReport):
@@ -95,23 +32,6 @@ class InspectionImportReport(ImportReport):
 
     findings_created: int = 0
     items_created: int = 0
-
-
-class _UnitRef(NamedTuple):
-    id: int
-    path: str
-
-
-@dataclass
-class _Row:
-    cells: RowCells
-    unit_code: str = ""
-    shared: dict[str, Any] = field(default_factory=dict)
-    problem: ProblemIn | None = None
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
 
 def import_inspection_results(
@@ -122,12 +42,26 @@ def import_inspection_results(
     ``as_of`` is "today" for refusing inspection dates in the future.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    table = read_rows(path, INSPECTION_COLUMNS)
     as_of = as_of or today_in_china()
-    rows = _validate(session, table, campaign, as_of)
-    check_rows(path, rows, skip_invalid=False)
-    report = InspectionImportReport(file=table.file, sheet=table.sheet)
-    for code, unit_rows in _by_unit(rows).items():
+
+    def apply(rows: list[ResultRow], report: InspectionImportReport) -> None:
+        _apply(session, campaign_id, rows, report)
+
+    return run_import(
+        path,
+        INSPECTION_COLUMNS,
+        validate=lambda table: validate_results(session, table, campaign, as_of),
+        apply=apply,
+        report_type=InspectionImportReport,
+        skip_invalid=False,
+    )
+
+
+def _apply(
+    session: Session, campaign_id: int, rows: Sequence[ResultRow], report: InspectionImportReport
+) -> None:
+    """Record each unit's rows as one inspection (the file has no invalid row by now)."""
+    for code, unit_rows in by_unit(rows).items():
         shared = _merged(unit_rows)
         try:
             result = record_inspection(
@@ -144,6 +78,7 @@ def import_inspection_results(
             # Checked above already; should anything still fail, the file is refused whole
             # (the caller's transaction rolls back what earlier units wrote).
             first = unit_rows[0]
+            table = first.cells.table
             error = RowError(
                 table.file,
                 table.sheet,
@@ -161,232 +96,11 @@ def import_inspection_results(
             report.updated += 1
         else:
             report.unchanged += 1
-    return report
 
 
-def _by_unit(rows: Sequence[_Row]) -> dict[str, list[_Row]]:
-    grouped: dict[str, list[_Row]] = defaultdict(list)
-    for row in rows:
-        grouped[row.unit_code].append(row)
-    return dict(grouped)
-
-
-def _merged(rows: Sequence[_Row]) -> dict[str, Any]:
+def _merged(rows: Sequence[ResultRow]) -> dict[str, Any]:
     shared: dict[str, Any] = {}
     for row in rows:
         for key, value in row.shared.items():
             shared.setdefault(key, value)
     return shared
-
-
-# --- validation ----------------------------------------------------------------------------
-
-
-def _validate(session: Session, table: TableRead, campaign: Campaign, as_of: date) -> list[_Row]:
-    root = session.get(Unit, campaign.root_unit_id)
-    root_path = root.path if root is not None else "/"
-    units = {
-        code: _UnitRef(unit_id, unit_path)
-        for unit_id, code, unit_path in session.exec(select(Unit.id, Unit.code, Unit.path))
-        if unit_id is not None
-    }
-    sampled = set(
-        session.exec(
-            select(InspectionVisit.unit_id).where(col(InspectionVisit.campaign_id) == campaign.id)
-        ).all()
-    )
-    staff = {
-        parse_code(record.get("staff_no"))
-        for _, record in table.rows
-        if parse_code(record.get("staff_no"))
-    }
-    cadres = _cadres(session, sorted(staff))
-    rows = [
-        _parse_row(table, number, record, campaign, as_of, units, root_path, sampled, cadres)
-        for number, record in table.rows
-    ]
-    _check_units(rows)
-    return rows
-
-
-def _cadres(session: Session, staff_nos: Sequence[str]) -> dict[str, str]:
-    """工号 → the path of the cadre's unit."""
-    found: dict[str, str] = {}
-    for start in range(0, len(staff_nos), _CHUNK):
-        chunk = staff_nos[start : start + _CHUNK]
-        for staff_no, unit_path in session.exec(
-            select(Cadre.staff_no, Unit.path)
-            .join(Unit, col(Unit.id) == Cadre.unit_id)
-            .where(col(Cadre.staff_no).in_(chunk))
-        ):
-            found[staff_no] = unit_path
-    return found
-
-
-def _parse_row(
-    table: TableRead,
-    number: int,
-    record: dict[str, Any],
-    campaign: Campaign,
-    as_of: date,
-    units: Mapping[str, _UnitRef],
-    root_path: str,
-    sampled: set[int],
-    cadres: Mapping[str, str],
-) -> _Row:
-    cells = RowCells(table, INSPECTION_COLUMNS, number, record)
-    row = _Row(cells=cells)
-    unit = _unit(cells, units, root_path, sampled, campaign)
-    row.unit_code = cells.get("unit_code", parse_code, "")
-
-    if record.get("score") is not None:
-        score = cells.get("score", parse_score, None)
-        if score is not None:
-            row.shared["score"] = score
-
-    inspected_on = cells.get("inspected_on", parse_date, None)
-    if inspected_on is not None:
-        if inspected_on > as_of:
-            cells.fail(
-                "inspected_on",
-                f"检查日期 {inspected_on.isoformat()} 晚于今天（{as_of.isoformat()}）",
-                f"the inspection date {inspected_on.isoformat()} is after today"
-                f" ({as_of.isoformat()})",
-            )
-        elif inspected_on < campaign.start_on:
-            cells.fail(
-                "inspected_on",
-                f"检查日期 {inspected_on.isoformat()} 早于专项活动开始日期"
-                f"（{campaign.start_on.isoformat()}）",
-                f"the inspection date {inspected_on.isoformat()} is before the campaign started"
-                f" ({campaign.start_on.isoformat()})",
-            )
-        else:
-            row.shared["inspected_on"] = inspected_on
-
-    for key in ("inspector", "note"):
-        text = normalise_summary(cells.get(key, parse_text, ""))
-        if len(text) > _MAX[key]:
-            zh, en = _SHARED[key]
-            cells.fail(
-                key,
-                f"{zh}过长（{len(text)} 个字符，最多 {_MAX[key]} 个）",
-                f"the {en} is too long ({len(text)} characters, at most {_MAX[key]})",
-            )
-        elif text:
-            row.shared[key] = text
-
-    row.problem = _problem(cells, unit, cadres)
-    return row
-
-
-def _unit(
-    cells: RowCells,
-    units: Mapping[str, _UnitRef],
-    root_path: str,
-    sampled: set[int],
-    campaign: Campaign,
-) -> _UnitRef | None:
-    unit = campaign_unit(cells, units, root_path)
-    if unit is None:
-        return None
-    if unit.id not in sampled:
-        code = parse_code(cells.record.get("unit_code"))
-        cells.fail(
-            "unit_code",
-            f"单位「{code}」不在专项活动 {campaign.id} 的抽查名单中",
-            f"unit {code!r} is not in any inspection sample of campaign {campaign.id}",
-        )
-        return None
-    return unit
-
-
-def _problem(cells: RowCells, unit: _UnitRef | None, cadres: Mapping[str, str]) -> ProblemIn | None:
-    has_category = cells.record.get("category") is not None
-    has_summary = cells.record.get("summary") is not None
-    staff_no = cells.get("staff_no", parse_code, "")
-    if not has_category and not has_summary:
-        if staff_no:
-            cells.fail(
-                "staff_no",
-                "填写了工号却没有问题：请填写问题类别和问题描述",
-                "a staff number without a problem: fill in the category and description",
-            )
-        return None
-    category: FindingCategory | None = None
-    if has_category:
-        category = cells.get("category", parse_problem_category, None)
-    else:
-        cells.fail("category", "有问题描述时须填写问题类别", "a problem needs its category")
-    summary = normalise_summary(cells.get("summary", parse_text, ""))
-    if not has_summary:
-        cells.fail("summary", "有问题类别时须填写问题描述", "a problem needs its description")
-    elif len(summary) > _MAX_SUMMARY:
-        cells.fail(
-            "summary",
-            f"问题描述过长（{len(summary)} 个字符，最多 {_MAX_SUMMARY} 个）",
-            f"the description is too long ({len(summary)} characters, at most {_MAX_SUMMARY})",
-        )
-    if staff_no:
-        cadre_path = cadres.get(staff_no)
-        if cadre_path is None:
-            cells.fail(
-                "staff_no",
-                f"工号「{staff_no}」不存在（请先导入干部）",
-                f"no cadre with staff number {staff_no!r} (import the cadres first)",
-            )
-        elif unit is not None and not cadre_path.startswith(unit.path):
-            cells.fail(
-                "staff_no",
-                f"工号「{staff_no}」的干部不属于被检查单位",
-                f"the cadre {staff_no!r} does not belong to the inspected unit",
-            )
-    if cells.errors or category is None:
-        return None
-    return ProblemIn(category=category, summary=summary, staff_no=staff_no or None)
-
-
-def _check_units(rows: Sequence[_Row]) -> None:
-    """One unit's rows agree on its score, date, inspector and note; no problem is listed twice."""
-    for unit_rows in _by_unit([row for row in rows if row.unit_code]).values():
-        first_seen: dict[str, tuple[Any, int]] = {}
-        for row in unit_rows:
-            for key, value in row.shared.items():
-                seen = first_seen.setdefault(key, (value, row.number))
-                if seen[0] != value:
-                    zh, en = _SHARED[key]
-                    row.cells.fail(
-                        key,
-                        f"同一单位的{zh}前后不一致（第{seen[1]}行为「{_shown(seen[0])}」）",
-                        f"this unit's {en} differs from row {seen[1]} ({_shown(seen[0])})",
-                    )
-        for key in ("score", "inspected_on"):
-            if key not in first_seen and not any(row.cells.failed(key) for row in unit_rows):
-                zh, en = _SHARED[key]
-                unit_rows[0].cells.fail(
-                    key, f"须填写{zh}（本单位各行均为空）", f"the {en} is missing on every row"
-                )
-        problems: dict[tuple[str, str, str], int] = {}
-        for row in unit_rows:
-            if row.problem is None:
-                continue
-            key = (
-                row.problem.category.value,
-                unicodedata.normalize("NFKC", row.problem.summary),
-                row.problem.staff_no or "",
-            )
-            other = problems.setdefault(key, row.number)
-            if other != row.number:
-                row.cells.fail(
-                    "summary",
-                    f"同一单位的问题重复（另见第{other}行）",
-                    f"the same problem is listed twice for this unit (see row {other})",
-                )
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)

@@ -17,19 +17,12 @@ from sqlmodel import Session, col, select
 from models.cadre import Cadre
 from models.enums import Level
 from models.unit import Unit
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    check_rows,
-    parse_bool,
-    parse_code,
-    parse_date,
-    parse_text,
-    quarantine,
-    read_rows,
-)
+from qinglian.core.sql import chunked
+from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
 
 CADRE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("staff_no", "工号", ("staff no", "staff number", "employee no", "人员编号"), True),
@@ -58,8 +51,6 @@ _COLUMNS = Cadre.__table__.columns  # type: ignore[attr-defined]
 _MAX_LENGTH: dict[str, int] = {key: _COLUMNS[key].type.length for key in _TEXT_FIELDS}
 _DEFAULTS: dict[str, Any] = {"post": "", "rank": "", "retired": False, "left_on": None}
 _CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
-# Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
-_CHUNK = 900
 
 
 class UnitRef(NamedTuple):
@@ -110,10 +101,6 @@ class _CadreRow:
     def number(self) -> int:
         return self.cells.number
 
-    @property
-    def ok(self) -> bool:
-        return not self.cells.errors
-
 
 def import_cadres(
     *,
@@ -126,26 +113,25 @@ def import_cadres(
 
     ``as_of`` is "today" for refusing dates in the future.
     """
-    table = read_rows(path, CADRE_COLUMNS)
     units = {
         code: UnitRef(id=unit_id, level=level, parent_id=parent_id)
         for unit_id, code, level, parent_id in session.exec(
             select(Unit.id, Unit.code, Unit.level, Unit.parent_id)
         ).all()
     }
-    rows = _validate(table, units, as_of=as_of or date.today())
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    created, updated, unchanged = _apply(session, [row for row in rows if row.ok])
-    report = ImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=errors,
+    as_of = as_of or date.today()
+
+    def apply(rows: list[_CadreRow], report: ImportReport) -> None:
+        report.created, report.updated, report.unchanged = _apply(session, rows)
+
+    return run_import(
+        path,
+        CADRE_COLUMNS,
+        validate=lambda table: _validate(table, units, as_of=as_of),
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
     )
-    report.rejected_file = quarantine(path, table, rows, errors)
-    return report
 
 
 def _validate(table: TableRead, units: Mapping[str, UnitRef], *, as_of: date) -> list[_CadreRow]:
@@ -261,6 +247,5 @@ def _apply(session: Session, rows: Sequence[_CadreRow]) -> tuple[int, int, int]:
 
 
 def _load(session: Session, staff_nos: Sequence[str]) -> Iterator[Cadre]:
-    for start in range(0, len(staff_nos), _CHUNK):
-        chunk = staff_nos[start : start + _CHUNK]
+    for chunk in chunked(staff_nos):
         yield from session.exec(select(Cadre).where(col(Cadre.staff_no).in_(chunk)))

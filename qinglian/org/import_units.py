@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,18 +10,19 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models.enums import LEVEL_LABELS, UNIT_KIND_LABELS, Level, UnitKind
+from models.enums import Level
 from models.unit import Unit
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    check_rows,
-    parse_code,
-    parse_text,
-    quarantine,
-    read_rows,
+from qinglian.exchange.cells import parse_code, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.org.unit_cells import (
+    parse_aliases,
+    parse_email,
+    parse_kind,
+    parse_level,
+    parse_target_name,
 )
 
 UNIT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -41,103 +40,10 @@ UNIT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("discipline_email", "纪检邮箱", ("discipline email", "纪检组邮箱")),
 )
 
-_LEVEL_WORDS: dict[str, Level] = {
-    **{level.value: level for level in Level},
-    **{label: level for level, label in LEVEL_LABELS.items()},
-    "卫生部": Level.ministry,
-    "部级": Level.ministry,
-    "省级": Level.province,
-    "地市": Level.city,
-    "盟市": Level.city,
-    "市级": Level.city,
-    "地市级": Level.city,
-    "县区": Level.county,
-    "区县": Level.county,
-    "县级": Level.county,
-    "医院": Level.institution,
-    "医疗卫生单位": Level.institution,
-    "机构": Level.institution,
-    "部门": Level.department,
-    "内设部门": Level.department,
-}
-
-_KIND_WORDS: dict[str, UnitKind] = {
-    **{kind.value: kind for kind in UnitKind},
-    **{label: kind for kind, label in UNIT_KIND_LABELS.items()},
-    "行政": UnitKind.health_admin,
-    "卫生行政": UnitKind.health_admin,
-    "医疗卫生单位": UnitKind.public_medical,
-    "公立医疗": UnitKind.public_medical,
-    "医疗": UnitKind.public_medical,
-    "直属": UnitKind.affiliated,
-}
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_ALIAS_SEPARATORS = re.compile(r"[、,，;；\n]+")
 _TEXT_FIELDS = ("name", "office_email", "office_webhook", "head", "discipline_email")
 # Widths come from the table, so PostgreSQL never meets a value it would refuse.
 _COLUMNS = Unit.__table__.columns  # type: ignore[attr-defined]
 _MAX_LENGTH: dict[str, int] = {key: _COLUMNS[key].type.length for key in ("code", *_TEXT_FIELDS)}
-
-
-def parse_level(value: Any) -> Level:
-    """层级: the English value or a Chinese name (省, 地市, 医院, 科室 …)."""
-    text = _word(value)
-    if not text:
-        raise ValueError("层级不能为空 / the level is empty")
-    if text in _LEVEL_WORDS:
-        return _LEVEL_WORDS[text]
-    raise ValueError(
-        f"无法识别的层级「{parse_text(value)}」（应为 部/省/市/县/单位/科室）"
-        f" / unknown level {parse_text(value)!r} (expected one of {', '.join(Level)})"
-    )
-
-
-def parse_kind(value: Any) -> UnitKind:
-    """类型: the English value or 卫生行政部门 / 公立医疗卫生单位 / 直属单位."""
-    text = _word(value)
-    if not text:
-        raise ValueError("单位类型不能为空 / the unit kind is empty")
-    if text in _KIND_WORDS:
-        return _KIND_WORDS[text]
-    raise ValueError(
-        f"无法识别的单位类型「{parse_text(value)}」（应为 卫生行政部门/公立医疗卫生单位/直属单位）"
-        f" / unknown unit kind {parse_text(value)!r} (expected one of {', '.join(UnitKind)})"
-    )
-
-
-def parse_aliases(value: Any) -> list[str]:
-    """简称: several names separated by 、 , ， ; ； or line breaks."""
-    parts = (parse_text(part) for part in _ALIAS_SEPARATORS.split(parse_text(value)))
-    return list(dict.fromkeys(part for part in parts if part))
-
-
-def parse_email(value: Any) -> str | None:
-    """An e-mail address, or ``None`` when empty."""
-    text = unicodedata.normalize("NFKC", parse_text(value))
-    if not text:
-        return None
-    if not _EMAIL.fullmatch(text):
-        raise ValueError(f"邮箱地址「{text}」格式不正确 / {text!r} is not a valid e-mail address")
-    return text
-
-
-def parse_target_name(value: Any) -> str | None:
-    """A notification target name; a URL is refused because it would carry the secret."""
-    text = parse_text(value)
-    if not text:
-        return None
-    if "://" in text:
-        # The value is never echoed: a webhook URL embeds its access token.
-        raise ValueError(
-            "只填写通知目标名称，不得填写含密钥的地址"
-            " / give a notification target name, not a URL (URLs carry secrets)"
-        )
-    return text
-
-
-def _word(value: Any) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())
 
 
 @dataclass
@@ -162,21 +68,20 @@ class _UnitRow:
 
 def import_units(*, session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
     """Upsert the units of a file by code; all or nothing unless ``skip_invalid``."""
-    table = read_rows(path, UNIT_COLUMNS)
     existing = {unit.code: unit for unit in session.exec(select(Unit)).all()}
-    rows = _validate(table, existing)
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    created, updated, unchanged = _apply(session, [row for row in rows if row.ok], existing)
-    report = ImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=errors,
+
+    def apply(rows: list[_UnitRow], report: ImportReport) -> None:
+        report.created, report.updated, report.unchanged = _apply(session, rows, existing)
+
+    return run_import(
+        path,
+        UNIT_COLUMNS,
+        validate=lambda table: _validate(table, existing),
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
+        redact=_without_urls,
     )
-    report.rejected_file = quarantine(path, table, rows, errors, redact=_without_urls)
-    return report
 
 
 def _validate(table: TableRead, existing: Mapping[str, Unit]) -> list[_UnitRow]:

@@ -26,23 +26,13 @@ from models.finding import Finding
 from models.rectification import RectificationExtension, RectificationItem
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    check_rows,
-    parse_date,
-    parse_int,
-    parse_text,
-    quarantine,
-    read_rows,
-)
-from qinglian.rectification.items import (
-    TransitionError,
-    check_transition,
-    create_rectification_items,
-)
+from qinglian.exchange.cells import parse_date, parse_int, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.rectification.creation import create_rectification_items
+from qinglian.rectification.status import TransitionError, check_transition
 
 S = RectificationStatus
 
@@ -117,10 +107,6 @@ class _Row:
     def number(self) -> int:
         return self.cells.number
 
-    @property
-    def ok(self) -> bool:
-        return not self.cells.errors
-
 
 def import_rectification(
     *,
@@ -135,21 +121,19 @@ def import_rectification(
     ``as_of`` is "today" for refusing completion dates in the future.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    table = read_rows(path, RECTIFICATION_COLUMNS)
     as_of = as_of or today_in_china()
-    rows = _validate(session, table, campaign, as_of)
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    created, updated, unchanged = _apply(session, campaign_id, [row for row in rows if row.ok])
-    report = ImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=errors,
+
+    def apply(rows: list[_Row], report: ImportReport) -> None:
+        report.created, report.updated, report.unchanged = _apply(session, campaign_id, rows)
+
+    return run_import(
+        path,
+        RECTIFICATION_COLUMNS,
+        validate=lambda table: _validate(session, table, campaign, as_of),
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
     )
-    report.rejected_file = quarantine(path, table, rows, errors)
-    return report
 
 
 def _validate(session: Session, table: TableRead, campaign: Campaign, as_of: date) -> list[_Row]:

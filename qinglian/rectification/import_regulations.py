@@ -23,19 +23,14 @@ from models.campaign import Campaign
 from models.enums import RuleDecision
 from models.finding import RuleReviewItem
 from models.unit import Unit
-from qinglian.campaigns.lookup import get_campaign
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    TableRead,
-    campaign_unit,
-    check_rows,
-    parse_date,
-    parse_text,
-    quarantine,
-    read_rows,
-)
+from qinglian.campaigns.lookup import campaign_root, get_campaign
+from qinglian.core.sql import chunked
+from qinglian.exchange.cells import parse_date, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.exchange.unit_lookup import campaign_unit
 from qinglian.rectification.regulations import normalise_title
 
 RULES_REVIEW_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -86,8 +81,6 @@ _DECISION_WORDS: dict[str, RuleDecision] = {
 _COLUMNS = RuleReviewItem.__table__.columns  # type: ignore[attr-defined]
 _MAX_TITLE: int = _COLUMNS["title"].type.length
 _MAX_REASON: int = _COLUMNS["reason"].type.length
-# Keeps every IN (...) under SQLite's historical limit of 999 bound parameters.
-_CHUNK = 900
 
 
 class _UnitRef(NamedTuple):
@@ -121,10 +114,6 @@ class _RuleRow:
     def number(self) -> int:
         return self.cells.number
 
-    @property
-    def ok(self) -> bool:
-        return not self.cells.errors
-
 
 def import_rules_review(
     *,
@@ -139,26 +128,24 @@ def import_rules_review(
     ``as_of`` is "today" for refusing completion dates in the future.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    table = read_rows(path, RULES_REVIEW_COLUMNS)
     units = {
         code: _UnitRef(id=unit_id, path=unit_path)
         for unit_id, code, unit_path in session.exec(select(Unit.id, Unit.code, Unit.path)).all()
     }
-    root = session.get(Unit, campaign.root_unit_id)
-    root_path = root.path if root is not None else "/"
-    rows = _validate(table, units, campaign, root_path, as_of=as_of or date.today())
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    created, updated, unchanged = _apply(session, campaign_id, [row for row in rows if row.ok])
-    report = ImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=errors,
+    root_path = campaign_root(session=session, campaign=campaign).path
+    as_of = as_of or date.today()
+
+    def apply(rows: list[_RuleRow], report: ImportReport) -> None:
+        report.created, report.updated, report.unchanged = _apply(session, campaign_id, rows)
+
+    return run_import(
+        path,
+        RULES_REVIEW_COLUMNS,
+        validate=lambda table: _validate(table, units, campaign, root_path, as_of=as_of),
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
     )
-    report.rejected_file = quarantine(path, table, rows, errors)
-    return report
 
 
 def _validate(
@@ -308,8 +295,7 @@ def _apply(session: Session, campaign_id: int, rows: Sequence[_RuleRow]) -> tupl
 
 
 def _load(session: Session, campaign_id: int, unit_ids: Sequence[int]) -> Iterator[RuleReviewItem]:
-    for start in range(0, len(unit_ids), _CHUNK):
-        chunk = unit_ids[start : start + _CHUNK]
+    for chunk in chunked(unit_ids):
         yield from session.exec(
             select(RuleReviewItem).where(
                 col(RuleReviewItem.campaign_id) == campaign_id,

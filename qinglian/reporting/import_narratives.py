@@ -6,6 +6,7 @@ All or nothing per file unless ``skip_invalid``; re-importing the same file chan
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,21 +16,15 @@ from sqlmodel import Session, select
 
 from models import Phase, Unit
 from models.summary import PhaseSummary
-from qinglian.campaigns.lookup import get_campaign
+from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    ImportReport,
-    RowCells,
-    campaign_unit,
-    check_rows,
-    parse_code,
-    parse_date,
-    parse_text,
-    quarantine,
-    read_rows,
-)
-from qinglian.reporting.summaries import check_narrative, submit_narrative
+from qinglian.exchange.cells import parse_code, parse_date, parse_text
+from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.report import ImportReport
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.exchange.unit_lookup import campaign_unit
+from qinglian.reporting.narratives import check_narrative, submit_narrative
 
 NARRATIVE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("unit_code", "单位编码", ("unit", "unit code", "单位代码"), required=True),
@@ -58,10 +53,6 @@ class _NarrativeRow:
     submitted_on: date | None = None
     submitted_by: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return not self.cells.errors
-
 
 def import_narratives(
     *,
@@ -73,58 +64,92 @@ def import_narratives(
 ) -> ImportReport:
     """Submit every row's narrative; ``today`` dates rows without a 提交日期."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    table = read_rows(path, NARRATIVE_COLUMNS)
     phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id)))
     by_name = {phase.key: phase for phase in phases} | {phase.title: phase for phase in phases}
-    root = session.get(Unit, campaign.root_unit_id)
-    root_path = root.path if root else "/"
+    root_path = campaign_root(session=session, campaign=campaign).path
     units = {code: _UnitPath(path_) for code, path_ in session.exec(select(Unit.code, Unit.path))}
-    rows: list[_NarrativeRow] = []
-    for number, record in table.rows:
-        cells = RowCells(table, NARRATIVE_COLUMNS, number, record)
-        row = _NarrativeRow(cells=cells)
-        if campaign_unit(cells, units, root_path) is not None:
-            row.unit_code = parse_code(record["unit_code"])
-        phase_name = cells.get("phase", parse_text, "")
-        phase = by_name.get(phase_name)
-        if phase is None and not cells.failed("phase"):
-            choices = "、".join(f"{p.key}/{p.title}" for p in phases)
-            cells.fail(
-                "phase",
-                f"没有阶段「{phase_name}」（可选：{choices}）",
-                f"no phase {phase_name!r} in this campaign",
-            )
-        row.phase_key = phase.key if phase else ""
-        row.text = cells.get("narrative", parse_text, "")
-        try:
-            row.text = check_narrative(row.text)
-        except QinglianError as exc:
-            cells.fail("narrative", exc.zh, exc.en)
-        row.submitted_on = cells.get("submitted_on", parse_date, None) or today
-        if row.submitted_on > today:
-            cells.fail(
-                "submitted_on",
-                f"提交日期 {row.submitted_on} 晚于今天（{today}）",
-                f"submitted on {row.submitted_on}, after today ({today})",
-            )
-        elif phase is not None and row.submitted_on < phase.starts_on:
-            cells.fail(
-                "submitted_on",
-                f"提交日期 {row.submitted_on} 早于{phase.title}阶段开始（{phase.starts_on}）",
-                f"submitted on {row.submitted_on}, before the phase starts ({phase.starts_on})",
-            )
-        row.submitted_by = cells.get("submitted_by", parse_text, "")[:100]
-        rows.append(row)
-    _refuse_repeats(rows)
-    errors = check_rows(path, rows, skip_invalid=skip_invalid)
-    created = updated = unchanged = 0
+
+    def validate(table: TableRead) -> list[_NarrativeRow]:
+        rows = [
+            _parse_row(table, number, record, phases, by_name, units, root_path, today)
+            for number, record in table.rows
+        ]
+        _refuse_repeats(rows)
+        return rows
+
+    def apply(rows: list[_NarrativeRow], report: ImportReport) -> None:
+        _apply(session, campaign_id, rows, report, as_of=today)
+
+    return run_import(
+        path,
+        NARRATIVE_COLUMNS,
+        validate=validate,
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
+        redact=_no_text,
+    )
+
+
+def _parse_row(
+    table: TableRead,
+    number: int,
+    record: dict[str, Any],
+    phases: Sequence[Phase],
+    by_name: Mapping[str, Phase],
+    units: Mapping[str, _UnitPath],
+    root_path: str,
+    as_of: date,
+) -> _NarrativeRow:
+    cells = RowCells(table, NARRATIVE_COLUMNS, number, record)
+    row = _NarrativeRow(cells=cells)
+    if campaign_unit(cells, units, root_path) is not None:
+        row.unit_code = parse_code(record["unit_code"])
+    phase_name = cells.get("phase", parse_text, "")
+    phase = by_name.get(phase_name)
+    if phase is None and not cells.failed("phase"):
+        choices = "、".join(f"{p.key}/{p.title}" for p in phases)
+        cells.fail(
+            "phase",
+            f"没有阶段「{phase_name}」（可选：{choices}）",
+            f"no phase {phase_name!r} in this campaign",
+        )
+    row.phase_key = phase.key if phase else ""
+    row.text = cells.get("narrative", parse_text, "")
+    try:
+        row.text = check_narrative(row.text)
+    except QinglianError as exc:
+        cells.fail("narrative", exc.zh, exc.en)
+    row.submitted_on = cells.get("submitted_on", parse_date, None) or as_of
+    if row.submitted_on > as_of:
+        cells.fail(
+            "submitted_on",
+            f"提交日期 {row.submitted_on} 晚于今天（{as_of}）",
+            f"submitted on {row.submitted_on}, after today ({as_of})",
+        )
+    elif phase is not None and row.submitted_on < phase.starts_on:
+        cells.fail(
+            "submitted_on",
+            f"提交日期 {row.submitted_on} 早于{phase.title}阶段开始（{phase.starts_on}）",
+            f"submitted on {row.submitted_on}, before the phase starts ({phase.starts_on})",
+        )
+    row.submitted_by = cells.get("submitted_by", parse_text, "")[:100]
+    return row
+
+
+def _apply(
+    session: Session,
+    campaign_id: int,
+    rows: Sequence[_NarrativeRow],
+    report: ImportReport,
+    *,
+    as_of: date,
+) -> None:
     existing = _existing(session, campaign_id)
     for row in rows:
-        if not row.ok:
-            continue
         before = existing.get((row.unit_code, row.phase_key))
         if before == row.text:
-            unchanged += 1
+            report.unchanged += 1
             continue
         submit_narrative(
             session=session,
@@ -132,25 +157,15 @@ def import_narratives(
             phase_key=row.phase_key,
             unit_code=row.unit_code,
             text=row.text,
-            submitted_on=row.submitted_on or today,
+            submitted_on=row.submitted_on or as_of,
             submitted_by=row.submitted_by,
             commit=False,
         )
         if before:
-            updated += 1
+            report.updated += 1
         else:
-            created += 1
+            report.created += 1
     session.flush()
-    report = ImportReport(
-        file=table.file,
-        sheet=table.sheet,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=errors,
-    )
-    report.rejected_file = quarantine(path, table, rows, errors, redact=_no_text)
-    return report
 
 
 def _refuse_repeats(rows: list[_NarrativeRow]) -> None:

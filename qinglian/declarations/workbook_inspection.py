@@ -1,0 +1,115 @@
+"""A look inside a returned report-form workbook: what its cell values do not show.
+
+A returned workbook is read by ``qinglian.exchange.reading``, which sees only cell values. Two
+things hide there: a merged cell gives its value to its first cell only, and a formula saved by
+a program that does not calculate (no cached result) reads as empty. ``inspect_workbook`` finds
+both straight from the sheet XML so the importer can refuse them instead of losing data.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree.ElementTree import ParseError, iterparse
+
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+
+from qinglian.core.errors import QinglianError
+
+
+@dataclass
+class SheetInspection:
+    """What the values of one sheet do not show."""
+
+    title: str
+    has_values: bool = False
+    # (min_col, min_row, max_col, max_row, "A2:A5") of each merged range
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # (row, col, "C5") of each formula saved without a result
+    formulas: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def inspect_workbook(path: Path) -> dict[str, SheetInspection]:
+    """Per worksheet title: whether it holds any value, its merged ranges, formulas without
+    results. The file must already be known to be a readable .xlsx."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheets = _worksheet_parts(archive)
+            return {title: _inspect_sheet(archive, title, part) for title, part in sheets}
+    except QinglianError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ParseError, OSError, ValueError) as exc:
+        raise QinglianError(
+            f"{path.name}: 无法读取 Excel 文件（文件已损坏、不完整或不是 .xlsx 格式）",
+            f"{path.name}: cannot read the Excel file (damaged, truncated or not .xlsx)",
+        ) from exc
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    targets: dict[str, str] = {}
+    with archive.open("xl/_rels/workbook.xml.rels") as handle:
+        for _, element in iterparse(handle):
+            if _local(element.tag) == "Relationship" and "worksheet" in element.get("Type", ""):
+                target = element.get("Target", "")
+                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                targets[element.get("Id", "")] = posixpath.normpath(part)
+    parts: list[tuple[str, str]] = []
+    with archive.open("xl/workbook.xml") as handle:
+        for _, element in iterparse(handle):
+            if _local(element.tag) != "sheet":
+                continue
+            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
+            if rel_id in targets:
+                parts.append((element.get("name", ""), targets[rel_id]))
+    return parts
+
+
+def _inspect_sheet(archive: zipfile.ZipFile, title: str, part: str) -> SheetInspection:
+    found = SheetInspection(title=title)
+    data = archive.read(part)
+    # Most sheets have neither formulas nor merged cells: a byte scan settles it.
+    if not _FORMULA_OR_MERGE.search(data):
+        found.has_values = bool(_VALUE.search(data))
+        return found
+    with io.BytesIO(data) as handle:
+        for _, element in iterparse(handle):
+            tag = _local(element.tag)
+            if tag == "c":
+                formula = value = False
+                for child in element:
+                    child_tag = _local(child.tag)
+                    if child_tag == "f":
+                        formula = True
+                    elif child_tag == "v":
+                        value = value or bool(child.text)
+                    elif child_tag == "is":
+                        value = value or any(bool(t.text) for t in child.iter() if t is not child)
+                found.has_values = found.has_values or value
+                if formula and not value:
+                    ref = element.get("r", "")
+                    if ref:
+                        letters, row = coordinate_from_string(ref)
+                        found.formulas.append((row, column_index_from_string(letters), ref))
+                element.clear()
+            elif tag == "row":
+                element.clear()
+            elif tag == "mergeCell":
+                ref = element.get("ref", "")
+                if ":" in ref:
+                    min_col, min_row, max_col, max_row = range_boundaries(ref)
+                    found.merged.append((min_col, min_row, max_col, max_row, ref))  # type: ignore[arg-type]
+    return found
+
+
+# Tags with an optional namespace prefix (<f>, <x:f t="shared"/>, <mergeCell ref=…/>).
+_FORMULA_OR_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:f|mergeCell)[\s/>]")
+# A non-empty cached value or inline-string text.
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|t)(?:\s[^>]*)?>[^<]")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]

@@ -1,0 +1,198 @@
+"""Cell parsers: text, codes, dates, yes/no and whole numbers as offices write them in Excel."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+# Excel's error literals (and the newer dynamic-array ones); exported CSV carries them as text.
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#EXTERNAL!",
+        "#PYTHON!",
+    }
+)
+
+# Characters Excel and WPS leave around a value that nobody can see.
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+BLANK = " \t\r\n\u3000\xa0" + INVISIBLE
+_EDGE_BLANKS = re.compile(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$")
+# Day 0 of Excel's 1900 date system, shifted for its phantom 1900-02-29 (serial 60).
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
+
+
+def is_excel_error(value: Any) -> bool:
+    """True for an Excel error literal such as ``#N/A`` or ``#REF!``."""
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+def excel_error_keys(record: Mapping[str, Any]) -> list[str]:
+    """The keys of a row whose cells hold an Excel error value."""
+    return [key for key, value in record.items() if is_excel_error(value)]
+
+
+def excel_error_reason(value: Any) -> tuple[str, str]:
+    """The bilingual reason for a cell holding an Excel error value."""
+    shown = str(value).strip()
+    return (
+        f"单元格是 Excel 错误值 {shown}，请修正公式或填写实际值",
+        f"the cell holds the Excel error {shown}; fix the formula or enter the value",
+    )
+
+
+def parse_text(value: Any) -> str:
+    """A cell as clean text: stripped (full-width spaces too); empty for ``None``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        # Excel stores 320700 typed into a general cell as 320700.0.
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return _EDGE_BLANKS.sub("", str(value))
+
+
+def parse_code(value: Any) -> str:
+    """A code or staff number: clean text with full-width letters and digits folded."""
+    return unicodedata.normalize("NFKC", parse_text(value)).strip()
+
+
+def parse_date(value: Any) -> date | None:
+    """A date written as 2012-08-09, 2012/8/9, 2012.8.9, 2012年8月9日 or an Excel serial."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise _bad_date(value)
+    if isinstance(value, int | float):
+        return _from_excel_serial(value)
+    text = unicodedata.normalize("NFKC", parse_text(value))
+    if not text:
+        return None
+    match = re.fullmatch(
+        r"(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
+        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+        text,
+    )
+    if match:
+        year, month, day = match.group(1), match.group(2) or match.group(4), match.group(3)
+        day = day or match.group(5)
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise _bad_date(value) from None
+    if re.fullmatch(r"(19|20)\d{6}", text):
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            raise _bad_date(value) from None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return _from_excel_serial(float(text))
+    raise _bad_date(value)
+
+
+def _from_excel_serial(serial: float) -> date:
+    if not math.isfinite(serial) or serial < 1 or serial >= _EXCEL_MAX_SERIAL + 1:
+        raise ValueError(
+            f"日期序号 {serial:g} 超出 Excel 日期范围（1 – {_EXCEL_MAX_SERIAL}）"
+            f" / date serial {serial:g} is outside Excel's range (1 – {_EXCEL_MAX_SERIAL})"
+        )
+    days = int(serial)
+    if days == 60:
+        raise ValueError(
+            "日期序号 60 是 Excel 虚构的 1900-02-29 / serial 60 is Excel's non-existent 1900-02-29"
+        )
+    if days < 60:
+        days += 1  # serials before the phantom leap day are one day behind
+    return _EXCEL_EPOCH + timedelta(days=days)
+
+
+def _bad_date(value: Any) -> ValueError:
+    return ValueError(
+        f"无法识别的日期「{value}」，请写成 2012-08-09、2012/8/9 或 2012年8月9日"
+        f" / unrecognised date {str(value)!r}; write 2012-08-09, 2012/8/9 or 2012年8月9日"
+    )
+
+
+_TRUE = frozenset({"是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "对"})
+_FALSE = frozenset({"否", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "不是", "错"})
+
+
+def parse_bool(value: Any) -> bool | None:
+    """是/否, Y/N, yes/no, true/false, 1/0 or √/×; ``None`` when empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = unicodedata.normalize("NFKC", parse_text(value)).casefold()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(
+        f"无法识别的是/否值「{value}」，请填写“是”或“否” / unrecognised yes/no value "
+        f"{str(value)!r}; write 是 or 否 (yes or no)"
+    )
+
+
+def parse_int(value: Any) -> int | None:
+    """A whole number (3, 3.0, "３", "1,200"); ``None`` when empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _bad_int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise _bad_int(value)
+    text = unicodedata.normalize("NFKC", parse_text(value)).replace(",", "")
+    if not text:
+        return None
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?\d+\.0*", text):
+        return int(text.split(".")[0])
+    raise _bad_int(value)
+
+
+def _bad_int(value: Any) -> ValueError:
+    return ValueError(f"「{value}」不是整数 / {str(value)!r} is not a whole number")
+
+
+def split_reason(message: str) -> tuple[str, str]:
+    """Split a parser's "中文 / English" message into its two halves."""
+    zh, separator, en = message.partition(" / ")
+    return (zh, en) if separator else (message, message)

@@ -1,0 +1,43 @@
+"""The unit a row names by its 单位编码, which must lie in the campaign's tree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
+
+from qinglian.exchange.cells import parse_code
+from qinglian.exchange.rows import RowCells
+
+
+class _InTree(Protocol):
+    path: str
+
+
+U = TypeVar("U", bound=_InTree)
+
+
+def campaign_unit(
+    cells: RowCells, units: Mapping[str, U], root_path: str, key: str = "unit_code"
+) -> U | None:
+    """The row's unit (by 单位编码), which must exist and lie in the campaign's tree."""
+    code = cells.get(key, parse_code, "")
+    if not code:
+        if not cells.failed(key):
+            cells.fail(key, "单位编码不能为空", "the unit code is empty")
+        return None
+    unit = units.get(code)
+    if unit is None:
+        cells.fail(
+            key,
+            f"单位编码「{code}」不存在（请先导入单位）",
+            f"no unit with code {code!r} (import the units first)",
+        )
+        return None
+    if not unit.path.startswith(root_path):
+        cells.fail(
+            key,
+            f"单位「{code}」不在本专项活动的范围内（不属于牵头单位的下级）",
+            f"unit {code!r} is outside this campaign's tree",
+        )
+        return None
+    return unit
