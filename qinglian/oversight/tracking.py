@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, DeliverableStatus, Finding, Level, Phase, Unit
 from models.rate import ReportingRate
-from qinglian.campaigns.lookup import get_campaign, get_phase
+from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import NotFoundError
 from qinglian.declarations.completeness import CadreForm, cadre_forms, forms_rate
@@ -89,15 +89,9 @@ def campaign_progress(
 ) -> UnitProgress:
     """The roll-up computed set-based: two queries, however large the subtree."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    root = (
-        get_unit_by_code(session=session, code=unit_code)
-        if unit_code
-        else session.get(Unit, campaign.root_unit_id)
-    )
-    assert root is not None
-    campaign_root = session.get(Unit, campaign.root_unit_id)
-    assert campaign_root is not None
-    if not root.path.startswith(campaign_root.path):
+    top = campaign_root(session=session, campaign=campaign)
+    root = get_unit_by_code(session=session, code=unit_code) if unit_code else top
+    if not root.path.startswith(top.path):
         raise_outside(root, campaign.id)
     phase: Phase | None = (
         get_phase(session=session, campaign=campaign, key=phase_key) if phase_key else None

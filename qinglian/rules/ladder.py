@@ -7,6 +7,9 @@ before and on the deadline; the unit head the day after; the parent unit's campa
 
 :func:`due_steps` returns *every* step whose day has come, not only today's, so a sweep that was
 skipped for a few days still catches up; the outbox sends each (item, step) once, by key.
+
+A *lagging* unit is over the template's thresholds (:class:`LaggingThresholds`); a unit merely
+*behind* (anything missing or overdue) is the phase roll-up's notion (:mod:`qinglian.rules.rollup`).
 """
 
 from __future__ import annotations
@@ -210,6 +213,7 @@ class UnitLoad(BaseModel):
 
 
 def is_lagging(load: UnitLoad, thresholds: LaggingThresholds) -> bool:
+    """Over either threshold: overdue items of every kind, or findings not yet rectified."""
     return (
         load.overdue_items >= thresholds.overdue_items
         or load.open_findings >= thresholds.open_findings

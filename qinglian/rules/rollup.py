@@ -1,4 +1,9 @@
-"""Rolling a unit's own reporting together with its children's outcomes."""
+"""Rolling a unit's own reporting together with its children's outcomes.
+
+A unit is *behind* when anything of its own is missing or overdue; the roll-up names the units
+behind in its subtree. Not to be confused with a *lagging* unit, one over the campaign
+template's thresholds (:mod:`qinglian.rules.ladder`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from collections.abc import Sequence
 from models.outcome import UnitForms, UnitOutcome, UnitRectification, UnitRef
 from models.rate import ReportingRate
 
-LAGGING_CAP = 50
+# A roll-up names at most this many units behind (the outcome's ``lagging`` list).
+BEHIND_CAP = 50
 
 
 def roll_up(
@@ -18,11 +24,11 @@ def roll_up(
     forms: UnitForms | None = None,
     rectification: UnitRectification | None = None,
 ) -> UnitOutcome:
-    """The unit's outcome: own + every child's subtree, merged per level, laggards named.
+    """The unit's outcome: own + every child's subtree, merged per level, the units behind named.
 
     ``forms`` (the find phase) adds the unit's declarations and findings to the roll-up;
     ``rectification`` (the rectify phase) its rectification items. A unit with overdue
-    rectification items is named among the laggards.
+    rectification items is named among the units behind.
     """
     by_level: dict = {unit.level: own}
     for child in children:
@@ -31,16 +37,17 @@ def roll_up(
     behind = (
         own.missing or (forms and forms.rate.missing) or (rectification and rectification.overdue)
     )
-    lagging = [unit.name] if behind else []
+    # ``UnitOutcome.lagging`` keeps its name: it is a key of the outcome's JSON.
+    units_behind = [unit.name] if behind else []
     for child in children:
-        lagging.extend(child.lagging)
+        units_behind.extend(child.lagging)
     return UnitOutcome(
         unit=unit,
         own=own,
         subtree=own + ReportingRate.total(child.subtree for child in children),
         by_level=by_level,
         units=1 + sum(child.units for child in children),
-        lagging=lagging[:LAGGING_CAP],
+        lagging=units_behind[:BEHIND_CAP],
         **_forms_roll_up(forms, children),
         **_rectification_roll_up(rectification, children),
     )
