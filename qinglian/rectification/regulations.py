@@ -26,6 +26,8 @@ from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.org.units import get_unit_by_code
 
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
+# The deliverable a unit fulfils by listing its rules (制度清单).
+RULES_DELIVERABLE = "rules_review"
 
 
 class RuleReviewState(StrEnum):
@@ -166,9 +168,6 @@ def _public(item: RuleReviewItem) -> RuleReviewItemPublic:
         due_on=item.due_on,
         done_on=item.done_on,
     )
-
-
-RULES_DELIVERABLE = "rules_review"
 
 
 def sync_rules_review_deliverables(*, session: Session, campaign_id: int, listed_on: date) -> int:
