@@ -178,28 +178,11 @@ def summary_figures_markdown(summary: UnitSummary) -> list[str]:
     """The phase summary's key figures beyond deliverables: counts only, never complaint text."""
     figures = summary.subtree
     parts = ["## 阶段性总结要点（全系统）"]
-    lines = []
-    if figures.findings_by_source:
-        lines.append(
-            "- 问题线索来源："
-            + "，".join(
-                f"{SOURCE_LABELS.get(k, k)} {n} 条" for k, n in figures.findings_by_source.items()
-            )
-        )
-    if figures.cases_by_outcome:
-        lines.append(
-            "- 调查核实："
-            + "，".join(
-                f"{CASE_LABELS.get(k, k)} {n} 件" for k, n in figures.cases_by_outcome.items()
-            )
-        )
-    if figures.rules_by_decision:
-        lines.append(
-            "- 制度清理："
-            + "，".join(
-                f"{RULE_LABELS.get(k, k)} {n} 项" for k, n in figures.rules_by_decision.items()
-            )
-        )
+    lines = [
+        *_counts_line("问题线索来源", figures.findings_by_source, SOURCE_LABELS, "条"),
+        *_counts_line("调查核实", figures.cases_by_outcome, CASE_LABELS, "件"),
+        *_counts_line("制度清理", figures.rules_by_decision, RULE_LABELS, "项"),
+    ]
     if figures.rectification_items:
         lines.append(
             f"- 整改事项 {figures.rectification_items} 项，已完成 {figures.rectified} 项，"
@@ -210,3 +193,12 @@ def summary_figures_markdown(summary: UnitSummary) -> list[str]:
     if summary.lagging_children:
         parts += ["## 工作滞后或问题较多的下级单位", "、".join(summary.lagging_children)]
     return parts
+
+
+def _counts_line(
+    title: str, counts: dict[str, int], labels: dict[str, str], unit: str
+) -> list[str]:
+    """``- title：label n unit，…`` under the vocabulary's labels, or nothing without counts."""
+    if not counts:
+        return []
+    return [f"- {title}：" + "，".join(f"{labels.get(k, k)} {n} {unit}" for k, n in counts.items())]

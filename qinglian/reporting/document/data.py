@@ -40,9 +40,10 @@ from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import QinglianError
 from qinglian.org.units import get_unit_by_code
-from qinglian.oversight.escalation import find_lagging_units
-from qinglian.oversight.tracking import raise_outside
-from qinglian.reporting.summaries import compute_summaries, narratives_of, walk
+from qinglian.oversight.lagging import find_lagging_units
+from qinglian.reporting.narratives import narratives_of
+from qinglian.reporting.scope import check_in_campaign
+from qinglian.reporting.summary_figures import compute_summaries, walk
 from qinglian.rules.status import deliverable_status
 
 BURN_DOWN_POINTS = 16
@@ -54,9 +55,7 @@ def collect_report_data(
     """The report's figures for ``unit_code``'s subtree on ``as_of``."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
-    root = session.get(Unit, campaign.root_unit_id)
-    if root is None or not unit.path.startswith(root.path):
-        raise_outside(unit, campaign.id)
+    root = check_in_campaign(session=session, campaign=campaign, unit=unit)
     if as_of < campaign.start_on:
         raise QinglianError(
             f"报告日期 {as_of} 早于专项活动开始（{campaign.start_on}）",
@@ -106,11 +105,11 @@ def collect_report_data(
         escalations=figures.escalations,
         lagging=[
             LaggingLine(
-                name=lagging.name,
-                reason=f"逾期事项 {lagging.overdue_items} 项，未整改问题 {lagging.open_findings} 个",
+                name=line.name,
+                reason=f"逾期事项 {line.overdue_items} 项，未整改问题 {line.open_findings} 个",
             )
-            for lagging in lagging
-            if lagging.unit_id in unit_ids
+            for line in lagging
+            if line.unit_id in unit_ids
         ],
         inspections=_inspections(session, campaign.id, unit.path),
         children=[

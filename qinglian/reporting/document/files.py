@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from sqlmodel import Session
 
 from qinglian.core.settings import Settings
 from qinglian.reporting.document.data import collect_report_data
-from qinglian.reporting.document.render import write_report
+from qinglian.reporting.document.render import ReportFormat, write_report
 
-ReportFormat = Literal["docx", "md", "pdf"]
 FORMATS: tuple[ReportFormat, ...] = ("docx", "md", "pdf")
 
 
