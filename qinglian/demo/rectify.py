@@ -18,21 +18,24 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from models import Finding, FindingCategory, FindingSource, FindingStatus, Unit
+from models import Finding, Unit
 from models.complaint import VerificationCase
 from models.enums import (
     CaseOutcome,
     CaseStatus,
     ContactRole,
+    FindingCategory,
+    FindingSource,
+    FindingStatus,
     RectificationStatus,
     VerificationOutcome,
 )
 from models.rectification import RectificationItem
-from qinglian.complaints.service import record_verification
+from qinglian.complaints.cases import record_verification
 from qinglian.declarations.findings import review_findings
 from qinglian.demo.tree import person_name
-from qinglian.oversight.escalation import add_contact
-from qinglian.rectification.items import verify_rectification
+from qinglian.oversight.recipients import add_contact
+from qinglian.rectification.verification import verify_rectification
 
 MEASURES: dict[FindingCategory, str] = {
     FindingCategory.relative_business: "亲属退出管辖范围内的药品、器械经营活动，本人书面承诺",
@@ -62,7 +65,7 @@ def review_demo_findings(session: Session, campaign_id: int) -> int:
     )
 
 
-def verify_demo_cases(session: Session, campaign_id: int, on: date) -> dict[str, int]:
+def verify_demo_cases(session: Session, campaign_id: int, as_of: date) -> dict[str, int]:
     """The discipline offices close the open cases: a few substantiated, the rest not."""
     cases = session.exec(
         select(VerificationCase)
@@ -73,7 +76,7 @@ def verify_demo_cases(session: Session, campaign_id: int, on: date) -> dict[str,
         .order_by(VerificationCase.id)
     ).all()
     outcomes: dict[str, int] = {}
-    decided_at = datetime(on.year, on.month, on.day, 9, tzinfo=UTC)
+    decided_at = datetime(as_of.year, as_of.month, as_of.day, 9, tzinfo=UTC)
     for number, case in enumerate(cases):
         outcome = (CaseOutcome.substantiated, CaseOutcome.partly, CaseOutcome.unsubstantiated)[
             min(number, 2)

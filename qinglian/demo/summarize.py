@@ -9,9 +9,10 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from models import Deliverable, FindingCategory, Phase, Unit
+from models import Deliverable, Phase, Unit
+from models.enums import FindingCategory
 from qinglian.demo.mobilize import DueItem
-from qinglian.reporting.summaries import summary_deliverable_kind
+from qinglian.reporting.narratives import summary_deliverable_kind
 
 NARRATIVE_LEVELS = ("ministry", "province", "city", "county", "institution")
 
@@ -48,7 +49,7 @@ def demo_narratives(
     session: Session,
     campaign_id: int,
     phase_keys: tuple[str, ...],
-    today: date,
+    as_of: date,
     rng: random.Random,
 ) -> list[dict[str, object]]:
     """Most units write each phase's summary around its deadline; a few are late or silent."""
@@ -75,7 +76,7 @@ def demo_narratives(
                 continue  # never wrote it: the deliverable stays missing
             due = dues.get((unit_id, summary_deliverable_kind(key)), phase.ends_on)
             slack = rng.randint(-4, 0) if luck < 0.8 else rng.randint(1, 8)
-            on = min(max(due + timedelta(days=slack), phase.starts_on), today)
+            on = min(max(due + timedelta(days=slack), phase.starts_on), as_of)
             rows.append(
                 {
                     "单位编码": code,

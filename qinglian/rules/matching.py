@@ -1,4 +1,4 @@
-"""Who a complaint is about, and whether the cadre declared what it alleges. Pure functions.
+"""Who a complaint is about: cadres scored against the name it wrote. Pure functions.
 
 Matching scores cadres against a complaint's :class:`NameQuery`, within a block: the subtree
 of the unit the complaint names (every cadre whose unit path starts with that unit's path), or
@@ -20,7 +20,8 @@ Scores (the reason is recorded beside each, never quoting the complaint):
 
 A complaint is assigned only when its best score reaches :data:`AUTO_THRESHOLD` and beats the
 second best by :data:`MARGIN`; otherwise it is ``ambiguous`` (the human queue) or, with no
-candidate at all, ``unmatched``.
+candidate at all, ``unmatched``. Whether the cadre declared what the complaint alleges is
+:mod:`qinglian.rules.allegations`.
 """
 
 from __future__ import annotations
@@ -28,24 +29,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from models.enums import BusinessType, CrossCheckResult, FindingCategory, OrgType
-from qinglian.rules.detection import FOR_PROFIT_HEALTH_BUSINESS, FormFacts, Hit, detect
-from qinglian.rules.normalise import (
-    TITLES,
-    NameQuery,
-    pinyin_key,
-    surname_of,
-    title_relation,
-    to_halfwidth,
-    to_simplified,
-)
+from qinglian.rules.names import TITLES, NameQuery, pinyin_key, surname_of, title_relation
+from qinglian.rules.text import to_halfwidth, to_simplified
 
 AUTO_THRESHOLD = 0.85
 MARGIN = 0.1
@@ -338,75 +329,3 @@ def _outermost(prefixes: Sequence[str]) -> list[str]:
         if not kept or not prefix.startswith(kept[-1]):
             kept.append(prefix)
     return kept
-
-
-# --- the allegation against the declaration ------------------------------------------------
-
-SheetRow = tuple[str, int]
-
-
-def _relatives(form: FormFacts, kinds: frozenset[BusinessType]) -> tuple[SheetRow, ...]:
-    return tuple((fact.sheet, fact.row) for fact in form.relatives if fact.business_type in kinds)
-
-
-DECLARED_ROWS: dict[FindingCategory, Callable[[FormFacts], tuple[SheetRow, ...]]] = {
-    FindingCategory.relative_business: lambda form: _relatives(form, FOR_PROFIT_HEALTH_BUSINESS),
-    FindingCategory.relative_foreign_post: lambda form: _relatives(
-        form, frozenset({BusinessType.foreign_pharma_senior_post})
-    ),
-    FindingCategory.concurrent_leadership: lambda form: tuple(
-        (fact.sheet, fact.row)
-        for fact in form.posts
-        if fact.org_type is OrgType.medical_unit_in_jurisdiction
-    ),
-    FindingCategory.unapproved_or_paid_post: lambda form: tuple(
-        (fact.sheet, fact.row)
-        for fact in form.posts
-        if fact.org_type is not OrgType.medical_unit_in_jurisdiction
-    ),
-    FindingCategory.post_retirement_employment: lambda form: tuple(
-        (fact.sheet, fact.row) for fact in form.retirement_jobs
-    ),
-    FindingCategory.recusal_not_observed: lambda form: tuple(
-        (fact.sheet, fact.row) for fact in form.recusals
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """What the declaration says about an allegation.
-
-    ``rows`` are the declared rows of the alleged kind; ``hits`` the rule hits of the alleged
-    category on the form (their self-declared findings are what a complaint links to).
-    """
-
-    result: CrossCheckResult
-    rows: tuple[SheetRow, ...] = ()
-    hits: tuple[Hit, ...] = ()
-
-    @property
-    def suspects_concealment(self) -> bool:
-        return self.result in (CrossCheckResult.concealment_suspected, CrossCheckResult.no_form)
-
-
-def assess_allegation(
-    alleged: FindingCategory | None, form: FormFacts | None, as_of: date
-) -> Assessment:
-    """Compare an alleged category with the cadre's current declaration.
-
-    No form at all: suspected concealment, whatever is alleged. Nothing alleged in particular:
-    nothing to compare. Concealment alleged as such: suspected concealment. Otherwise the
-    alleged kind is either declared (rows of that kind on the form) or suspected concealed.
-    """
-    if form is None:
-        return Assessment(CrossCheckResult.no_form)
-    if alleged is None:
-        return Assessment(CrossCheckResult.unspecified)
-    if alleged is FindingCategory.concealment:
-        return Assessment(CrossCheckResult.concealment_suspected)
-    rows = DECLARED_ROWS[alleged](form)
-    if not rows:
-        return Assessment(CrossCheckResult.concealment_suspected)
-    hits = tuple(hit for hit in detect(form, as_of) if hit.category is alleged)
-    return Assessment(CrossCheckResult.declared, rows, hits)

@@ -17,6 +17,7 @@ from models.enums import (
     UnitKind,
 )
 from qinglian.rules import matching
+from qinglian.rules.allegations import assess_allegation
 from qinglian.rules.detection import FormFacts, PostFact, RecusalFact, RelativeFact
 from qinglian.rules.matching import (
     AUTO_THRESHOLD,
@@ -25,13 +26,12 @@ from qinglian.rules.matching import (
     CadreRow,
     Candidate,
     Decision,
-    assess_allegation,
     decide,
     fold_name,
     rank,
     score_cadre,
 )
-from qinglian.rules.normalise import normalise_name, pinyin_key
+from qinglian.rules.names import normalise_name, pinyin_key
 
 AS_OF = date(2012, 8, 20)
 FB, CK, RM = "/1/2/3/4/", "/1/2/3/4/5/", "/1/2/3/6/"

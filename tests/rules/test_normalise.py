@@ -1,27 +1,25 @@
-"""Normalisation of complaint text (qinglian.rules.normalise): tables of what goes in and out."""
+"""Normalisation of complaint text (qinglian.rules text, names, unit_names, categories): tables of what goes in and out."""
 
 from __future__ import annotations
 
 import pytest
 
 from models.enums import FindingCategory
-from qinglian.rules.normalise import (
-    NO_UNIT,
-    UNKNOWN_UNIT,
-    NameQuery,
-    UnitDirectory,
-    UnitEntry,
+from qinglian.rules.categories import parse_alleged_category
+from qinglian.rules.names import NameQuery, normalise_name, pinyin_key, strip_title, title_relation
+from qinglian.rules.text import (
     normalise_content,
-    normalise_name,
     normalise_text,
-    normalise_unit,
-    parse_alleged_category,
-    pinyin_key,
     strip_pinyin_glosses,
-    strip_title,
-    title_relation,
     to_halfwidth,
     to_simplified,
+)
+from qinglian.rules.unit_names import (
+    NO_UNIT,
+    UNKNOWN_UNIT,
+    UnitDirectory,
+    UnitEntry,
+    normalise_unit,
     unit_core,
 )
 
