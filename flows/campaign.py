@@ -6,30 +6,18 @@ summarize phase writes the root's comprehensive report and marks the campaign co
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow, get_run_logger
-from pydantic import BaseModel, Field
 
-from flows.phase import PhaseRunInput, start_phase
+from flows.phase import start_phase
+from models.flow_inputs import CampaignRunInput, LaunchInput, PhaseRunInput
 from models.outcome import UnitOutcome
+from qinglian.core import heartbeats
 from qinglian.core.clock import today_in_china
 from tasks.campaign import LaunchedCampaign, launch, load_phases
 
-
-class LaunchInput(BaseModel):
-    """Launch a campaign from a template on a unit's subtree (idempotent)."""
-
-    template: str = Field(default="coi-2012", min_length=1, description="活动模板 template key")
-    root_code: str = Field(min_length=1, description="牵头单位编码 root unit code, e.g. MOH")
-    start_on: date | None = Field(default=None, description="开始日期；默认为模板日期")
-
-
-class CampaignRunInput(BaseModel):
-    """Run every phase of a campaign that has started by ``as_of``, in order."""
-
-    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
-    as_of: date | None = Field(default=None, description="按此日期运行 (simulated clock)")
+# A campaign's run is a tree of nested phase and unit runs: each must end without waiting out
+# Prefect's heartbeat sleep (see qinglian/core/heartbeats.py).
+heartbeats.install()
 
 
 @flow(name="launch-campaign", flow_run_name="发起专项活动 · {params.template} · {params.root_code}")

@@ -7,55 +7,33 @@ keys (campaign, target, item, ladder step) make a skipped or crashed run catch u
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from pydantic import BaseModel, Field, model_validator
-from sqlmodel import Session
+from pydantic import BaseModel
 
+from models.flow_inputs import DeliverInput, ReplayInput, SweepInput
+from qinglian.core import heartbeats
 from qinglian.core.clock import today_in_china
-from qinglian.core.db import get_engine
-from qinglian.notify.notifier import get_notifier
-from qinglian.oversight.outbox import DeliveryResult, SweepResult, deliver, sweep
+from qinglian.oversight.delivery import DeliveryResult
+from qinglian.oversight.outbox import SweepResult
 from qinglian.reporting.artifacts import artifact_key
-from tasks.publish import DB_RETRIES
+from tasks.escalate import send_outbox, write_digests
+
+# Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
+# (see qinglian/core/heartbeats.py).
+heartbeats.install()
 
 
-class SweepInput(BaseModel):
-    """Run the escalation ladder for a campaign as of a day, then deliver the outbox."""
+# The replay's result stays beside it: its counts are qinglian.oversight's models, which
+# models/ may not import.
+class DaySweep(BaseModel):
+    """One day of a replay: what its sweep queued and what its delivery sent."""
 
-    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
-    as_of: date | None = Field(default=None, description="按此日期督办 (simulated clock)")
-    deliver: bool = Field(default=True, description="扫描后立即发送 send right after the sweep")
-
-
-class DeliverInput(BaseModel):
-    """Send what is waiting in the outbox (all campaigns unless one is named)."""
-
-    campaign_id: int | None = Field(default=None, ge=1, description="专项活动编号 campaign id")
-
-
-def _session() -> Session:
-    return Session(get_engine(), expire_on_commit=False)
-
-
-@task(**DB_RETRIES)
-def write_digests(campaign_id: int, as_of: date) -> SweepResult:
-    """Queue one digest per recipient for every ladder step now due; idempotent."""
-    with _session() as session:
-        return sweep(session=session, campaign_id=campaign_id, as_of=as_of)
-
-
-@task(retries=2, retry_delay_seconds=[5, 30])
-def send_outbox(campaign_id: int | None) -> DeliveryResult:
-    """Send due digests over email, WeCom, DingTalk, Feishu and webhooks; record each send."""
-    return deliver(
-        session_factory=_session,
-        notifier=get_notifier(),
-        now=datetime.now(UTC),
-        campaign_id=campaign_id,
-    )
+    day: date
+    sweep: SweepResult
+    delivery: DeliveryResult
 
 
 @flow(name="escalation-sweep", flow_run_name="督办扫描 · 专项活动 {params.campaign_id}")
@@ -79,32 +57,6 @@ def escalation_sweep(params: SweepInput) -> SweepResult:
     return result
 
 
-class ReplayInput(BaseModel):
-    """Run the daily sweep for every day of a span (catching up, or replaying a campaign)."""
-
-    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
-    start: date = Field(description="第一天 first day")
-    end: date = Field(description="最后一天 last day")
-    deliver: bool = Field(default=True, description="每天扫描后立即发送 send after each day")
-
-    @model_validator(mode="after")
-    def _span(self) -> ReplayInput:
-        if self.end < self.start:
-            raise ValueError("end is before start / 结束日期早于开始日期")
-        if (self.end - self.start).days > MAX_REPLAY_DAYS:
-            raise ValueError(f"at most {MAX_REPLAY_DAYS} days / 最多 {MAX_REPLAY_DAYS} 天")
-        return self
-
-
-class DaySweep(BaseModel):
-    day: date
-    sweep: SweepResult
-    delivery: DeliveryResult
-
-
-MAX_REPLAY_DAYS = 400
-
-
 @flow(
     name="escalation-replay",
     flow_run_name="督办逐日扫描 · 专项活动 {params.campaign_id} · {params.start}–{params.end}",
@@ -115,12 +67,12 @@ def escalation_replay(params: ReplayInput) -> list[DaySweep]:
     Tasks, not a flow run per day: a day's sweep of a small tree takes milliseconds.
     """
     days: list[DaySweep] = []
-    day = params.start
-    while day <= params.end:
-        result = write_digests(params.campaign_id, day)
+    as_of = params.start
+    while as_of <= params.end:
+        result = write_digests(params.campaign_id, as_of)
         delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
-        days.append(DaySweep(day=day, sweep=result, delivery=delivered))
-        day += timedelta(days=1)
+        days.append(DaySweep(day=as_of, sweep=result, delivery=delivered))
+        as_of += timedelta(days=1)
     create_table_artifact(
         key=artifact_key(params.campaign_id, "escalation", "replay"),
         table=[

@@ -2,37 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow, get_run_logger, tags
 from prefect.context import TagsContext
 from prefect.runtime import flow_run
-from pydantic import BaseModel, Field
 
 from models.enums import Level
+from models.flow_inputs import PhaseRunInput
 from models.outcome import UnitOutcome, UnitRef, UnitRunInput
+from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
+from qinglian.core import heartbeats
 from qinglian.core.clock import today_in_china
+from qinglian.core.db import session_scope
+from qinglian.core.errors import QinglianError
 from qinglian.reporting.artifacts import percent
 from qinglian.rules.rollup import roll_up
+from tasks.campaign import load_phase
 from tasks.complaints import cross_check_complaints, publish_complaints_summary
-from tasks.find import examine_unit_forms
-from tasks.publish import (
+from tasks.publish import publish_phase_summary
+from tasks.rectify import ensure_items
+from tasks.summaries import export_assessment, record_summaries, write_root_report
+from tasks.unit_steps import (
+    assess_rectification,
     assess_unit,
-    load_phase,
-    phase_run_name,
-    publish_phase_summary,
+    examine_unit_forms,
     publish_unit_table,
 )
-from tasks.rectify import assess_rectification, ensure_items
-from tasks.summaries import export_assessment, record_summaries, write_root_report
 
-
-class PhaseRunInput(BaseModel):
-    """Run one phase of a campaign as of a day (defaults to today in China)."""
-
-    campaign_id: int = Field(description="专项活动编号 campaign id", ge=1)
-    phase: str = Field(description="阶段 phase key, e.g. mobilize", min_length=1)
-    as_of: date | None = Field(default=None, description="按此日期计算 (simulated clock)")
+# A phase is a tree of nested unit runs, thousands of them: each must end without waiting out
+# Prefect's heartbeat sleep (see qinglian/core/heartbeats.py).
+heartbeats.install()
 
 
 # The unit code closes the run name: the UI's run graph draws names with a Latin-only font, so
@@ -68,10 +66,21 @@ def _run_child(params: UnitRunInput, child: UnitRef, province: str | None) -> Un
 
 
 def _phase_run_name() -> str:
+    """「动员部署 · 卫生部（专项活动 3）」, or the raw key when the phase does not exist.
+
+    A plain read, not a task: Prefect calls this to name the run before the run exists.
+    """
     params = flow_run.parameters["params"]
     if isinstance(params, dict):
         params = PhaseRunInput.model_validate(params)
-    return phase_run_name(params.campaign_id, params.phase)
+    try:
+        with session_scope() as session:
+            campaign = get_campaign(session=session, campaign_id=params.campaign_id)
+            phase = get_phase(session=session, campaign=campaign, key=params.phase)
+            root = campaign_root(session=session, campaign=campaign)
+            return f"{phase.title} · {root.name}（专项活动 {params.campaign_id}）"
+    except QinglianError:
+        return f"{params.phase} · 专项活动 {params.campaign_id}"
 
 
 @flow(name="phase", flow_run_name=_phase_run_name)

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-from typing import Literal
-
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_link_artifact
-from pydantic import BaseModel, Field
 
+from models.flow_inputs import ReportInput
+from qinglian.core import heartbeats
 from qinglian.core.clock import today_in_china
-from qinglian.core.db import session_scope
-from qinglian.core.settings import get_settings
 from qinglian.reporting.artifacts import artifact_key
-from qinglian.reporting.document.files import default_report_path, produce_report
-from tasks.publish import DB_RETRIES
+from tasks.write_report import write_unit_report
 
-
-class ReportInput(BaseModel):
-    """Write the comprehensive report of one unit's subtree."""
-
-    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
-    unit_code: str = Field(min_length=1, description="单位编码 unit code (its subtree only)")
-    format: Literal["docx", "md", "pdf"] = Field(default="docx", description="格式 format")
-    as_of: date | None = Field(default=None, description="截至日期 (simulated clock)")
-
-
-@task(**DB_RETRIES)
-def write_unit_report(params: ReportInput, as_of: date) -> Path:
-    """Collect the subtree's figures and write the document under QINGLIAN_HOME/output."""
-    out = default_report_path(
-        get_settings(), params.campaign_id, params.unit_code, as_of, params.format
-    )
-    with session_scope() as session:
-        return produce_report(
-            session=session,
-            campaign_id=params.campaign_id,
-            unit_code=params.unit_code,
-            as_of=as_of,
-            fmt=params.format,
-            out=out,
-        )
+# Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
+# (see qinglian/core/heartbeats.py).
+heartbeats.install()
 
 
 @flow(

@@ -8,67 +8,23 @@ read through `qinglian complaints case`, by the managing unit's office alone).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
-
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
-from pydantic import BaseModel, Field
 
-from models.complaint import VerificationCase
-from qinglian.complaints.service import CaseView, list_cases, record_verification
-from qinglian.core.db import session_scope
-from qinglian.core.errors import NotFoundError
-from tasks.publish import DB_RETRIES
+from models.decisions import VerificationDecisionBase
+from models.flow_inputs import VerifyCaseInput
+from qinglian.complaints.views import CaseView
+from qinglian.core import heartbeats
+from tasks.verify_case import load_case, record_decision
 
-
-class VerifyCaseInput(BaseModel):
-    """Wait for the verifying office's decision on one case."""
-
-    case_id: int = Field(ge=1, description="核实案件编号 case id")
-    timeout_hours: int = Field(
-        default=72, ge=1, le=24 * 30, description="等待核实结论的时长 hours to wait"
-    )
+# Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
+# (see qinglian/core/heartbeats.py).
+heartbeats.install()
 
 
-class VerificationDecision(RunInput):
+class VerificationDecision(RunInput, VerificationDecisionBase):
     """核实结论 — the form the discipline office fills in the Prefect UI."""
-
-    outcome: Literal["substantiated", "partly", "unsubstantiated"] = Field(
-        description="属实 substantiated / 部分属实 partly / 不属实 unsubstantiated"
-    )
-    reason: str = Field(min_length=2, max_length=2000, description="理由 reason")
-    decided_by: str = Field(min_length=1, max_length=100, description="核实人 who decided")
-
-
-@task(**DB_RETRIES)
-def load_case(case_id: int) -> CaseView:
-    """The case as its verifying office sees it in lists: no complaint text, no complainant."""
-    with session_scope() as session:
-        case = session.get(VerificationCase, case_id)
-        if case is None:
-            raise NotFoundError(
-                f"没有编号为 {case_id} 的核实案件", f"no verification case {case_id}"
-            )
-        views = list_cases(
-            session=session, campaign_id=case.campaign_id, office_unit_id=case.managing_unit_id
-        )
-        return next(view for view in views if view.id == case_id)
-
-
-@task(**DB_RETRIES)
-def record_decision(case_id: int, decision: VerificationDecision) -> CaseView:
-    """Close the case with the office's outcome; the finding follows it."""
-    with session_scope() as session:
-        return record_verification(
-            session=session,
-            case_id=case_id,
-            outcome=decision.outcome,
-            reason=decision.reason,
-            decided_by=decision.decided_by,
-            decided_at=datetime.now(UTC),
-        )
 
 
 @flow(name="verify-case", flow_run_name="调查核实 · 案件 {params.case_id}")

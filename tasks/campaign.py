@@ -9,10 +9,12 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from models import Phase
+from models.outcome import PhaseContext, UnitRef
 from qinglian.campaigns.launch import launch_campaign
-from qinglian.campaigns.lookup import get_campaign
+from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
+from qinglian.campaigns.templates import get_template
 from qinglian.core.db import session_scope
-from tasks.publish import DB_RETRIES
+from tasks.retries import DB_RETRIES
 
 
 class LaunchedCampaign(BaseModel):
@@ -53,3 +55,23 @@ def load_phases(campaign_id: int) -> list[PhaseWindow]:
             )
             for phase in phases
         ]
+
+
+@task(**DB_RETRIES)
+def load_phase(campaign_id: int, phase_key: str) -> PhaseContext:
+    """Resolve a campaign's phase and root unit to ids and names."""
+    with session_scope() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        phase = get_phase(session=session, campaign=campaign, key=phase_key)
+        root = campaign_root(session=session, campaign=campaign)
+        assert phase.id is not None and campaign.id is not None and root.id is not None
+        return PhaseContext(
+            campaign_id=campaign.id,
+            campaign_title=campaign.title,
+            phase_id=phase.id,
+            phase_key=phase.key,
+            phase_title=phase.title,
+            phase_ends_on=phase.ends_on,
+            activities=list(get_template(campaign.template_key).phase(phase.key).activities),
+            root=UnitRef(unit_id=root.id, code=root.code, name=root.name, level=root.level),
+        )

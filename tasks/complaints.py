@@ -13,10 +13,12 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from models.outcome import PhaseContext
-from qinglian.complaints.service import CrossCheckCounts, MatchCounts, cross_check, match_complaints
+from qinglian.complaints.crosscheck import cross_check
+from qinglian.complaints.matching import match_complaints
+from qinglian.complaints.views import CrossCheckCounts, MatchCounts
 from qinglian.core.db import session_scope
 from qinglian.reporting.artifacts import artifact_key
-from tasks.publish import DB_RETRIES
+from tasks.retries import DB_RETRIES
 
 
 class ComplaintsOutcome(BaseModel):

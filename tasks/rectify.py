@@ -1,7 +1,7 @@
-"""The rectify phase's work: every confirmed finding gets an item; each unit's items roll up.
+"""The rectify phase's campaign-wide work: every confirmed finding gets an item (限期整改).
 
-``assess_rectification`` runs inside the unit's own flow run as a plain function, not a task
-(see tasks/progress.py for the measured reason).
+Each unit's own items are read inside its flow run (``assess_rectification`` in
+tasks/unit_steps.py) and roll up with the unit tree.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from datetime import date
 
 from prefect import task
 
-from models.outcome import UnitRectification, UnitRunInput
 from qinglian.core.db import session_scope
-from qinglian.rectification.items import ensure_rectification_items, unit_rectification
-from tasks.publish import DB_RETRIES
+from qinglian.rectification.creation import ensure_rectification_items
+from tasks.retries import DB_RETRIES
 
 
 @task(**DB_RETRIES)
@@ -22,15 +21,4 @@ def ensure_items(campaign_id: int, default_due: date) -> int:
     with session_scope() as session:
         return ensure_rectification_items(
             session=session, campaign_id=campaign_id, default_due=default_due
-        )
-
-
-def assess_rectification(params: UnitRunInput) -> UnitRectification:
-    """The unit's own rectification items on ``as_of``, by status, and how many overdue."""
-    with session_scope() as session:
-        return unit_rectification(
-            session=session,
-            campaign_id=params.campaign_id,
-            unit_id=params.unit.unit_id,
-            as_of=params.as_of,
         )

@@ -14,19 +14,16 @@ from models.summary import UnitSummary
 from qinglian.campaigns.launch import complete_campaign
 from qinglian.core.db import session_scope
 from qinglian.core.settings import get_settings
-from qinglian.inspection.service import assessment_rows, write_assessment_xlsx
+from qinglian.inspection.assessment import assessment_rows
+from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
 from qinglian.reporting.artifacts import artifact_key
-from qinglian.reporting.document.files import (
-    ReportFormat,
-    default_report_path,
-    produce_reports,
-    reports_dir,
-)
-from qinglian.reporting.summaries import record_phase_summaries
-from tasks.publish import DB_RETRIES
+from qinglian.reporting.document.files import default_report_path, produce_reports, reports_dir
+from qinglian.reporting.document.render import ReportFormat
+from qinglian.reporting.summary_store import record_phase_summaries
+from tasks.retries import DB_RETRIES
 
 
-def without_images(markdown: str) -> str:
+def _without_images(markdown: str) -> str:
     """The report for the UI: its charts are files beside the report, not reachable there."""
     return re.sub(
         r"^!\[[^\]]*\]\([^)]*\)$", "（图表见 Word 文档 / chart in the DOCX）", markdown, flags=re.M
@@ -96,7 +93,7 @@ def write_root_report(context: PhaseContext, as_of: date) -> list[Path]:
     )
     create_markdown_artifact(
         key=artifact_key(context.campaign_id, "report", "text"),
-        markdown=without_images(paths[1].read_text(encoding="utf-8")),
+        markdown=_without_images(paths[1].read_text(encoding="utf-8")),
         description=f"{context.root.name} 书面综合情况报告（全文）",
     )
     return paths

@@ -14,6 +14,7 @@ thread waits: ``Event.wait(interval)`` wakes the moment the run ends, so the joi
 This replaces a private function (``prefect.flow_engine._send_heartbeats``). The pin
 ``prefect>=3.8,<3.9`` and a test that checks the patch is in place and heartbeats are still
 sent guard it; if Prefect changes the function's shape we leave Prefect's own in place.
+Nothing is patched on import: each flow module calls :func:`install` at its top.
 """
 
 from __future__ import annotations

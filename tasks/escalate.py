@@ -1,0 +1,36 @@
+"""Tasks of the escalation sweep (督办): queue what is due, then send the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from prefect import task
+from sqlmodel import Session
+
+from qinglian.core.db import get_engine
+from qinglian.notify.notifier import get_notifier
+from qinglian.oversight.delivery import DeliveryResult, deliver
+from qinglian.oversight.outbox import SweepResult, sweep
+from tasks.retries import DB_RETRIES
+
+
+def _session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+@task(**DB_RETRIES)
+def write_digests(campaign_id: int, as_of: date) -> SweepResult:
+    """Queue one digest per recipient for every ladder step now due; idempotent."""
+    with _session() as session:
+        return sweep(session=session, campaign_id=campaign_id, as_of=as_of)
+
+
+@task(retries=2, retry_delay_seconds=[5, 30])
+def send_outbox(campaign_id: int | None) -> DeliveryResult:
+    """Send due digests over email, WeCom, DingTalk, Feishu and webhooks; record each send."""
+    return deliver(
+        session_factory=_session,
+        notifier=get_notifier(),
+        now=datetime.now(UTC),
+        campaign_id=campaign_id,
+    )
