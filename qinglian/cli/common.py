@@ -8,14 +8,15 @@ import functools
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError
-from qinglian.exchange.tabular import parse_date, split_reason
+from qinglian.exchange.cells import parse_date, split_reason
 
 # No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
 console = Console(markup=False, highlight=False)
@@ -23,6 +24,12 @@ err = Console(stderr=True, markup=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
 _ROWS_SHOWN = 50
+
+# The options most commands share, so they read and help alike everywhere.
+CampaignArg = Annotated[str, typer.Argument(help="专项活动编号 campaign id")]
+CampaignOption = Annotated[str, typer.Option(help="专项活动编号 campaign id")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")]
+AsOfToday = Annotated[str | None, typer.Option("--as-of", help="今天 today")]
 
 
 def error_line(zh: str, en: str) -> None:
@@ -87,3 +94,15 @@ def date_option(text: str | None, zh: str, en: str) -> date | None:
     if value is None:
         raise QinglianError(f"{zh}不能为空", f"{en} must not be empty")
     return value
+
+
+def required_date(text: str, zh: str, en: str) -> date:
+    """A date option that has no default."""
+    value = date_option(text, zh, en)
+    assert value is not None  # date_option returns None only for a missing option
+    return value
+
+
+def as_of_or_today(text: str | None) -> date:
+    """The ``--as-of`` day, today in China when not given."""
+    return date_option(text, "日期", "as-of") or today_in_china()

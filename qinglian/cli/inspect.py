@@ -1,7 +1,7 @@
 """`qinglian inspect`: inspection sampling, results, and the year-end assessment table.
 
-Mounted by :mod:`qinglian.cli` (``app.add_typer(inspect_app, name="inspect")``); the error
-line and the option parsers come from :mod:`qinglian.cli_common`.
+Loaded by the root command (:mod:`qinglian.cli.main`) when `qinglian inspect` is used; the
+error line and the option parsers come from :mod:`qinglian.cli.common`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rich.table import Table
 from models.inspection import ProblemIn, SamplePublic
 from qinglian.cli.common import (
     LARGEST_ID,
+    CampaignArg,
     campaign_id_option,
     console,
     date_option,
@@ -24,22 +25,21 @@ from qinglian.cli.common import (
     friendly,
     whole_number,
 )
+from qinglian.cli.database import DatabaseGroup
 from qinglian.core import db
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
-from qinglian.exchange.tabular import split_reason
+from qinglian.exchange.cells import split_reason
+from qinglian.inspection.assessment import assessment_rows
+from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
 from qinglian.inspection.import_results import import_inspection_results
-from qinglian.inspection.service import (
-    assessment_rows,
-    draw_inspection_sample,
-    list_inspection_samples,
-    parse_problem_category,
-    parse_score,
-    record_inspection,
-    write_assessment_xlsx,
-)
+from qinglian.inspection.results import record_inspection
+from qinglian.inspection.samples import draw_inspection_sample, list_inspection_samples
+from qinglian.inspection.values import parse_problem_category, parse_score
 
 inspect_app = typer.Typer(
+    name="inspect",
+    cls=DatabaseGroup,
     help="检查组抽查与年终考核 / inspection sampling, results and the year-end assessment",
     no_args_is_help=True,
 )
@@ -47,7 +47,6 @@ inspect_app = typer.Typer(
 _LARGEST_SEED = 2**63 - 1  # the seed column is a BIGINT
 _PROBLEM = re.compile(r"\s*([^:：]*?)\s*[:：]\s*(.*)", re.DOTALL)
 
-CampaignArg = Annotated[str, typer.Argument(help="专项活动编号 campaign id")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date (默认今天)")]
 
 
@@ -103,6 +102,8 @@ def _sample_table(sample: SamplePublic) -> Table:
     return table
 
 
+app = inspect_app  # the name the root command loads
+
 # --- commands ------------------------------------------------------------------------------
 
 
@@ -125,7 +126,6 @@ def inspect_sample(
         else secrets.randbelow(2**31)
     )
     day = date_option(as_of, "日期", "as-of") or today_in_china()
-    db.ensure_schema()
     with db.session_scope() as session:
         sample = draw_inspection_sample(
             session=session, campaign_id=campaign_id, size=count, seed=chosen, as_of=day
@@ -142,7 +142,6 @@ def inspect_sample(
 def inspect_list(campaign: CampaignArg) -> None:
     """列出抽查名单及检查结果 / list the samples and their results."""
     campaign_id = campaign_id_option(campaign)
-    db.ensure_schema()
     with db.session_scope() as session:
         samples = list_inspection_samples(session=session, campaign_id=campaign_id)
     if not samples:
@@ -176,7 +175,6 @@ def inspect_record(
             f"检查日期 {day.isoformat()} 晚于今天（{today.isoformat()}）",
             f"the inspection date {day.isoformat()} is after today ({today.isoformat()})",
         )
-    db.ensure_schema()
     with db.session_scope() as session:
         result = record_inspection(
             session=session,
@@ -207,7 +205,6 @@ def inspect_import(
     """导入检查结果（每个问题一行；全部有效才导入）/ import inspection results."""
     campaign_id = campaign_id_option(campaign)
     day = date_option(as_of, "日期", "as-of") or today_in_china()
-    db.ensure_schema()
     with db.session_scope() as session:
         report = import_inspection_results(
             session=session, campaign_id=campaign_id, path=file, as_of=day
@@ -237,7 +234,6 @@ def inspect_assessment(
             f"输出文件应以 .xlsx 结尾，而不是「{out.name}」",
             f"the output file must end in .xlsx, not {out.name!r}",
         )
-    db.ensure_schema()
     with db.session_scope() as session:
         rows = assessment_rows(session=session, campaign_id=campaign_id, as_of=day)
     path = write_assessment_xlsx(rows, out)

@@ -1,0 +1,81 @@
+"""`qinglian forms`: the declaration forms (《报告表》): blank workbooks out, filled ones in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import select
+
+from models import Campaign
+from qinglian.cli.common import as_of_or_today, campaign_id_option, console, friendly
+from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
+from qinglian.core import db
+from qinglian.core.errors import QinglianError
+from qinglian.declarations.import_forms import import_forms
+from qinglian.declarations.workbook import write_form_template
+
+app = typer.Typer(
+    name="forms", cls=DatabaseGroup, help="《报告表》/ declaration forms", no_args_is_help=True
+)
+
+CampaignOrOnly = Annotated[str | None, typer.Option(help="专项活动编号 campaign id")]
+
+
+@app.command("template")
+@friendly
+def forms_template(
+    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    out: Annotated[Path, typer.Option(help="输出文件 output .xlsx")],
+    campaign: CampaignOrOnly = None,
+) -> None:
+    """生成本单位空白《报告表》工作簿 / write the unit's blank form workbook."""
+    campaign_id = _default_campaign(campaign)
+    with db.session_scope() as session:
+        path = write_form_template(
+            session=session, campaign_id=campaign_id, unit_code=unit, path=out
+        )
+    console.print(f"已生成 / written: {path}")
+
+
+@app.command("import")
+@friendly
+def forms_import(
+    file: Path,
+    campaign: CampaignOrOnly = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="收到日期 date received")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="更正理由（修改已报的表时必填）/ amendment reason")
+    ] = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """导入《报告表》（XLSX 或每表一个 CSV）/ import declaration forms."""
+    day = as_of_or_today(as_of)
+    report = import_file(
+        import_forms,
+        path=file,
+        campaign_id=_default_campaign(campaign),
+        as_of=day,
+        skip_invalid=skip_invalid,
+        reason=reason,
+    )
+    console.print(
+        f"按时 {report.on_time} 份，逾期 {report.late} 份 / on time {report.on_time}, "
+        f"late {report.late}"
+    )
+
+
+def _default_campaign(text: str | None) -> int:
+    """The campaign named, or the only one there is."""
+    if text is not None:
+        return campaign_id_option(text)
+    with db.session_scope() as session:
+        ids = session.exec(select(Campaign.id)).all()
+    if len(ids) != 1:
+        raise QinglianError(
+            "请用 --campaign 指定专项活动编号（`qinglian campaign list`）",
+            "name the campaign with --campaign (see `qinglian campaign list`)",
+        )
+    assert ids[0] is not None
+    return ids[0]

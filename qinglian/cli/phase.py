@@ -1,0 +1,43 @@
+"""`qinglian phase run`: one phase of a campaign as a Prefect flow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flows.phase import start_phase
+from models.flow_inputs import PhaseRunInput
+from qinglian.campaigns.lookup import get_campaign, get_phase
+from qinglian.cli.common import CampaignArg, as_of_or_today, campaign_id_option, console, friendly
+from qinglian.cli.database import DatabaseGroup
+from qinglian.core import db
+from qinglian.reporting.artifacts import percent
+
+app = typer.Typer(name="phase", cls=DatabaseGroup, help="阶段 / phases", no_args_is_help=True)
+
+
+@app.command("run")
+@friendly
+def phase_run(
+    campaign: CampaignArg,
+    phase: Annotated[str, typer.Argument(help="阶段 phase key, e.g. mobilize")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按此日期计算 as-of date")] = None,
+) -> None:
+    """以 Prefect 流程运行一个阶段 / run a phase as a Prefect flow."""
+    campaign_id = campaign_id_option(campaign)
+    day = as_of_or_today(as_of)
+    with db.session_scope() as session:
+        get_phase(
+            session=session,
+            campaign=get_campaign(session=session, campaign_id=campaign_id),
+            key=phase,
+        )
+    outcome = start_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=day))
+    rate = outcome.subtree
+    console.print(
+        f"{phase} 完成 / done: {outcome.units} 个单位 units，上报率 rate {percent(rate.rate)}"
+        f"（应报 {rate.expected}，按时 {rate.on_time}，逾期 {rate.late}，缺报 {rate.missing}，"
+        f"未到期 {rate.pending}）",
+        highlight=False,
+    )

@@ -1,0 +1,176 @@
+"""`qinglian status`: reporting progress of a campaign, rolled up the org tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from models.rate import ReportingRate
+from qinglian.campaigns.lookup import get_campaign, get_phase
+from qinglian.cli.common import (
+    AsOf,
+    CampaignArg,
+    as_of_or_today,
+    campaign_id_option,
+    console,
+    friendly,
+)
+from qinglian.cli.database import DatabaseGroup
+from qinglian.core import db
+from qinglian.declarations.completeness import cadre_forms, missing_cadres
+from qinglian.org.units import get_unit_by_code
+from qinglian.oversight.tracking import UnitProgress, campaign_progress, unit_deliverables
+from qinglian.reporting.artifacts import percent
+
+app = typer.Typer(cls=DatabaseGroup)
+
+
+@app.command("status")
+@friendly
+def status(
+    campaign: CampaignArg,
+    unit: Annotated[str | None, typer.Option(help="单位编码 unit code")] = None,
+    phase: Annotated[str | None, typer.Option(help="阶段 phase key (default: all)")] = None,
+    as_of: AsOf = None,
+    as_json: Annotated[bool, typer.Option("--json", help="稳定的 JSON 输出 / stable JSON")] = False,
+) -> None:
+    """上报进度及逐级汇总 / reporting progress rolled up the tree."""
+    campaign_id = campaign_id_option(campaign)
+    day = as_of_or_today(as_of)
+    with db.session_scope() as session:
+        record = get_campaign(session=session, campaign_id=campaign_id)
+        progress = campaign_progress(
+            session=session,
+            campaign_id=campaign_id,
+            as_of=day,
+            unit_code=unit,
+            phase_key=phase,
+        )
+        own = unit_deliverables(
+            session=session,
+            campaign_id=campaign_id,
+            unit_id=progress.unit_id,
+            phase_id=get_phase(session=session, campaign=record, key=phase).id if phase else None,
+            as_of=day,
+        )
+        # Who has not filed is for the unit's own office: only with --unit, only its own cadres.
+        overdue = (
+            missing_cadres(
+                cadre_forms(
+                    session=session,
+                    campaign=record,
+                    root=get_unit_by_code(session=session, code=unit),
+                    as_of=day,
+                    own_only=True,
+                ).get(progress.unit_id, [])
+            )
+            if unit and progress.forms is not None
+            else []
+        )
+    if as_json:
+        payload: dict[str, object] = {
+            "schema": "qinglian.status/1",
+            "campaign": {"id": record.id, "template": record.template_key, "title": record.title},
+            "phase": phase,
+            "as_of": day.isoformat(),
+            "unit": progress.as_json(),
+        }
+        if unit and progress.forms is not None:
+            payload["missing_forms"] = [
+                {"staff_no": f.staff_no, "name": f.name, "due_on": f.due_on.isoformat()}
+                for f in overdue
+            ]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"{record.title}  专项活动 {record.id}  截至 {day}" + (f"  阶段 {phase}" if phase else ""),
+        highlight=False,
+    )
+    console.print(_progress_table(progress))
+    if progress.forms is not None:
+        console.print(_forms_table(progress))
+        if unit:
+            names = "、".join(f"{f.staff_no} {f.name}" for f in overdue) or "无 none"
+            console.print(f"逾期未报《报告表》/ overdue forms: {names}", highlight=False)
+    if own:
+        table = Table(
+            "事项 item",
+            "截止 due",
+            "提交 submitted",
+            "状态 status",
+            title=f"{progress.name} 本级事项 / own deliverables",
+        )
+        for view in own:
+            table.add_row(
+                view.title, str(view.due_on), str(view.submitted_on or ""), view.status.label
+            )
+        console.print(table)
+
+
+def _forms_table(progress: UnitProgress) -> Table:
+    table = Table(
+        "单位 unit",
+        "应报 expected",
+        "已报 received",
+        "按时 on time",
+        "逾期 late",
+        "缺报 missing",
+        "上报率 rate",
+        "问题线索 findings",
+        title="《报告表》收集及问题线索 / declarations and findings",
+    )
+    for node, name in [(progress, Text(progress.name, style="bold"))] + [
+        (child, Text(f"  {child.name}")) for child in progress.children
+    ]:
+        forms = node.forms or ReportingRate()
+        table.add_row(
+            name,
+            str(forms.expected),
+            str(forms.received),
+            str(forms.on_time),
+            str(forms.late),
+            str(forms.missing),
+            percent(forms.rate),
+            str(sum(node.findings.values())),
+        )
+    return table
+
+
+def _progress_table(progress: UnitProgress) -> Table:
+    table = Table(
+        "单位 unit",
+        "层级",
+        "本级完成率 own",
+        "应报 expected",
+        "已报 received",
+        "按时 on time",
+        "逾期 late",
+        "缺报 missing",
+        "未到期 pending",
+        "上报率 rate",
+        title="上报率（本单位及各下级单位，含其所属） / reporting rate of the subtree",
+    )
+
+    def row(node: UnitProgress, name: Text) -> None:
+        rate: ReportingRate = node.subtree
+        table.add_row(
+            name,
+            node.level.label,
+            percent(node.own.rate),
+            str(rate.expected),
+            str(rate.received),
+            str(rate.on_time),
+            str(rate.late),
+            str(rate.missing),
+            str(rate.pending),
+            percent(rate.rate),
+        )
+
+    row(progress, Text(progress.name, style="bold"))
+    for child in progress.children:
+        row(child, Text(f"  {child.name}"))
+    return table
