@@ -64,16 +64,13 @@ from models.finding import Finding
 from models.form import Declaration, DeclaredPost, DeclaredRecusal, DeclaredRelative
 from models.unit import Unit
 from qinglian.complaints import crypto
-from qinglian.complaints.service import (
-    IntakeItem,
-    cross_check,
-    match_complaints,
-    parse_category,
-    store_complaints,
-    unit_directory,
-)
+from qinglian.complaints.crosscheck import cross_check
+from qinglian.complaints.intake import store_complaints
+from qinglian.complaints.matching import match_complaints, unit_directory
+from qinglian.complaints.parsing import IntakeItem, parse_category
 from qinglian.core import db
-from qinglian.rules.normalise import normalise_content, normalise_name
+from qinglian.rules.names import normalise_name
+from qinglian.rules.text import normalise_content
 
 AS_OF = date(2012, 9, 1)
 BATCH = 20_000

@@ -47,7 +47,8 @@ from models import (
     Unit,
     UnitKind,
 )
-from qinglian.declarations.findings import detect_findings, load_form_facts, record_findings
+from qinglian.declarations.facts import load_form_facts
+from qinglian.declarations.findings import detect_findings, record_findings
 from qinglian.rules.detection import detect_all
 
 FORMS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000

@@ -53,8 +53,9 @@ from models.outbox import NotifyContact, OutboxItem, OutboxMessage
 from models.rectification import RectificationItem
 from models.unit import Unit
 from qinglian.core.db import engine_for
-from qinglian.notify.notifier import AppriseNotifier
-from qinglian.oversight.outbox import deliver, plan_sweep, sweep
+from qinglian.notify.apprise_notifier import AppriseNotifier
+from qinglian.oversight.delivery import deliver
+from qinglian.oversight.outbox import plan_sweep, sweep
 
 UNITS = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
 DELIVER = int(sys.argv[2]) if len(sys.argv) > 2 else 3_000

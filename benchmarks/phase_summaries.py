@@ -52,7 +52,8 @@ from models.unit import Unit  # noqa: E402
 from qinglian.core.db import engine_for  # noqa: E402
 from qinglian.reporting.document.data import collect_report_data  # noqa: E402
 from qinglian.reporting.document.render import write_report  # noqa: E402
-from qinglian.reporting.summaries import compute_summaries, record_phase_summaries, walk  # noqa: E402
+from qinglian.reporting.summary_figures import compute_summaries, walk  # noqa: E402
+from qinglian.reporting.summary_store import record_phase_summaries  # noqa: E402
 
 UNITS = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
 PHASE = "rectify"  # the phase build() creates; a phase of the coi-2012 template

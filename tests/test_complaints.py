@@ -39,21 +39,14 @@ from models.finding import Finding
 from models.form import Declaration, DeclaredPost, DeclaredRelative
 from models.unit import Unit
 from qinglian.complaints import crypto
+from qinglian.complaints.cases import AccessDenied, list_cases, read_case, record_verification
+from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.import_complaints import MASKED, import_complaints
-from qinglian.complaints.service import (
-    AccessDenied,
-    add_complaint,
-    assign_complaint,
-    complaint_counts,
-    complaint_status_by_receipt,
-    cross_check,
-    list_cases,
-    list_review_queue,
-    match_complaints,
-    read_case,
-    receipt_hash,
-    record_verification,
-)
+from qinglian.complaints.intake import add_complaint
+from qinglian.complaints.matching import match_complaints
+from qinglian.complaints.parsing import receipt_hash
+from qinglian.complaints.review import assign_complaint, list_review_queue
+from qinglian.complaints.visibility import complaint_counts, complaint_status_by_receipt
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.declarations.findings import detect_findings
 from tests.factories import write_table

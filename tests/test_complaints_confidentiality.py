@@ -24,19 +24,14 @@ import models  # noqa: F401  (registers the tables)
 from models.complaint import AuditEvent, Complaint, VerificationCase
 from models.enums import CaseOutcome
 from qinglian.complaints import crypto
+from qinglian.complaints.cases import AccessDenied, list_cases, read_case, record_verification
+from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.import_complaints import import_complaints
-from qinglian.complaints.service import (
-    AccessDenied,
-    IntakeItem,
-    add_complaint,
-    complaint_counts,
-    cross_check,
-    list_cases,
-    list_review_queue,
-    match_complaints,
-    read_case,
-    record_verification,
-)
+from qinglian.complaints.intake import add_complaint
+from qinglian.complaints.matching import match_complaints
+from qinglian.complaints.parsing import IntakeItem
+from qinglian.complaints.review import list_review_queue
+from qinglian.complaints.visibility import complaint_counts
 from qinglian.core.errors import ImportRejected, QinglianError
 from qinglian.declarations.findings import list_findings
 from tests.factories import write_table

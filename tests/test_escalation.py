@@ -26,11 +26,14 @@ from models.finding import Finding, RuleReviewItem
 from models.form import Declaration
 from models.outbox import NotifyContact, OutboxItem, OutboxMessage
 from models.unit import Unit
-from qinglian.notify.notifier import RecordingNotifier
-from qinglian.oversight.escalation import add_contact, due_notices, find_lagging_units, unit_loads
-from qinglian.oversight.outbox import deliver, sweep
-from qinglian.rectification.items import (
-    ensure_rectification_items,
+from qinglian.notify.protocol import RecordingNotifier
+from qinglian.oversight.delivery import deliver
+from qinglian.oversight.lagging import find_lagging_units, unit_loads
+from qinglian.oversight.notices import due_notices
+from qinglian.oversight.outbox import sweep
+from qinglian.oversight.recipients import add_contact
+from qinglian.rectification.creation import ensure_rectification_items
+from qinglian.rectification.progress import (
     extend_rectification,
     rectification_for_finding,
     update_rectification_status,

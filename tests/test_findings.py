@@ -31,12 +31,12 @@ from models import (
     UnitKind,
 )
 from qinglian.core.errors import NotFoundError
+from qinglian.declarations.facts import load_form_facts
 from qinglian.declarations.findings import (
     detect_findings,
     finding_fingerprint,
     findings_by_category,
     list_findings,
-    load_form_facts,
 )
 
 AS_OF = date(2012, 8, 20)

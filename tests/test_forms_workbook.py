@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 from models import Cadre, Declaration, DeclaredRelative
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.declarations.columns import CHOICES, OPTIONS_SHEET, SECTIONS, YES_NO_KEYS
-from qinglian.declarations.workbook import inspect_workbook, write_form_template
+from qinglian.declarations.workbook import write_form_template
+from qinglian.declarations.workbook_inspection import inspect_workbook
 from tests.test_forms_import import AS_OF, World, build_world, run_import
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

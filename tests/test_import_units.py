@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from models import Level, Unit, UnitKind
 from qinglian.core.errors import ImportRejected
-from qinglian.org.import_units import import_units, parse_aliases, parse_kind, parse_level
+from qinglian.org.import_units import import_units
+from qinglian.org.unit_cells import parse_aliases, parse_kind, parse_level
 
 HEADERS = [
     "单位编码",

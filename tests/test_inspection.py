@@ -32,20 +32,15 @@ from models.rectification import RectificationItem
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.inspect import inspect_app, parse_problem
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
+from qinglian.inspection.assessment import assessment_rows, composite_score
+from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
 from qinglian.inspection.import_results import import_inspection_results
-from qinglian.inspection.service import (
-    RECTIFY_WITHIN_DAYS,
-    assessment_rows,
-    composite_score,
-    draw_inspection_sample,
-    list_inspection_samples,
-    record_inspection,
-    write_assessment_xlsx,
-)
+from qinglian.inspection.results import RECTIFY_WITHIN_DAYS, record_inspection
+from qinglian.inspection.samples import draw_inspection_sample, list_inspection_samples
 from qinglian.org.import_cadres import import_cadres
 from qinglian.org.import_units import import_units
-from qinglian.oversight.escalation import find_lagging_units
-from qinglian.rectification.items import update_rectification_status
+from qinglian.oversight.lagging import find_lagging_units
+from qinglian.rectification.progress import update_rectification_status
 from qinglian.rules.sampling import SamplingError, allocate
 from tests.conftest import DATABASES
 from tests.factories import (

@@ -13,20 +13,11 @@ from typing import ClassVar
 import pytest
 
 from qinglian.core.settings import Settings
-from qinglian.notify.notifier import (
-    AppriseNotifier,
-    Message,
-    NotifyError,
-    RecordingNotifier,
-    email_target,
-    get_notifier,
-    is_email_target,
-    mask_url,
-    normalise_target,
-    redact,
-    url_secrets,
-    with_idempotency_key,
-)
+from qinglian.notify.apprise_notifier import AppriseNotifier, with_idempotency_key
+from qinglian.notify.notifier import get_notifier
+from qinglian.notify.protocol import Message, NotifyError, RecordingNotifier
+from qinglian.notify.redaction import mask_url, redact, url_secrets
+from qinglian.notify.targets import email_target, is_email_target, normalise_target
 from tests.test_outbox_delivery import Mailbox
 from tests.test_outbox_delivery import smtp as smtp  # the SMTP fixture
 

@@ -30,12 +30,10 @@ from sqlmodel import Session, select
 from models.campaign import Deliverable
 from models.enums import OutboxStatus
 from models.outbox import OutboxItem, OutboxMessage
-from qinglian.notify.notifier import AppriseNotifier
+from qinglian.notify.apprise_notifier import AppriseNotifier
+from qinglian.oversight.delivery import LEASE, deliver, exponential_backoff
 from qinglian.oversight.outbox import (
-    LEASE,
     OutboxView,
-    deliver,
-    exponential_backoff,
     list_outbox,
     outbox_counts,
     plan_sweep,

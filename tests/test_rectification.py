@@ -23,22 +23,24 @@ from models.rectification import (
     RectificationVerification,
 )
 from qinglian.core.errors import ImportRejected, QinglianError
+from qinglian.rectification.creation import ensure_rectification_items
 from qinglian.rectification.import_ledger import import_rectification
-from qinglian.rectification.items import (
+from qinglian.rectification.progress import (
+    extend_rectification,
+    list_extensions,
+    rectification_for_finding,
+    update_rectification,
+    update_rectification_status,
+)
+from qinglian.rectification.rollup import list_rectification_items
+from qinglian.rectification.status import (
     RectificationState,
     TransitionError,
     check_transition,
-    ensure_rectification_items,
-    extend_rectification,
-    list_extensions,
-    list_rectification_items,
-    rectification_for_finding,
     rectification_state,
-    update_rectification,
-    update_rectification_status,
     verification_result,
-    verify_rectification,
 )
+from qinglian.rectification.verification import verify_rectification
 from tests.factories import write_table
 from tests.test_escalation import SECRET_TEXT, Tree, build_tree
 

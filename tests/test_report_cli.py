@@ -25,7 +25,8 @@ from models.enums import FindingCategory, FindingSource
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary
 from qinglian.campaigns.launch import complete_campaign
 from qinglian.complaints import crypto
-from qinglian.complaints.service import add_complaint, cross_check
+from qinglian.complaints.crosscheck import cross_check
+from qinglian.complaints.intake import add_complaint
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.reporting.document.data import collect_report_data
 from qinglian.reporting.document.files import produce_report

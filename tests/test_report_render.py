@@ -21,16 +21,13 @@ from models.report import (
     ReportData,
 )
 from qinglian.reporting.document import charts as charts_module
-from qinglian.reporting.document import render
+from qinglian.reporting.document import output, pdf
 from qinglian.reporting.document.charts import ReportCharts, format_percent, render_charts
-from qinglian.reporting.document.render import (
-    SECTIONS,
-    LibreOfficeMissing,
-    convert_to_pdf,
-    render_markdown,
-    write_docx,
-    write_report,
-)
+from qinglian.reporting.document.markdown import render_markdown
+from qinglian.reporting.document.pdf import LibreOfficeMissing, convert_to_pdf
+from qinglian.reporting.document.render import write_report
+from qinglian.reporting.document.sections import SECTIONS
+from qinglian.reporting.document.word import write_docx
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AS_OF = date(2012, 10, 15)
@@ -357,7 +354,7 @@ def test_write_report_markdown(tmp_path: Path) -> None:
 
 
 def test_write_report_rejects_an_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(render.ReportError):
+    with pytest.raises(output.ReportError):
         write_report(full_data(), tmp_path / "report.html", "html")  # type: ignore[arg-type]
 
     assert list(tmp_path.iterdir()) == []
@@ -366,7 +363,7 @@ def test_write_report_rejects_an_unknown_format(tmp_path: Path) -> None:
 def test_pdf_without_libreoffice_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
 
     with pytest.raises(LibreOfficeMissing) as raised:
         write_report(full_data(), tmp_path / "report.pdf", "pdf")
@@ -383,12 +380,10 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 0\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(
-        render.shutil, "which", lambda name: str(fake) if name == "soffice" else None
-    )
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: str(fake) if name == "soffice" else None)
     out = tmp_path / "out"
 
-    with pytest.raises(render.PdfConversionFailed, match="could not be loaded"):
+    with pytest.raises(pdf.PdfConversionFailed, match="could not be loaded"):
         write_report(full_data(), out / "report.pdf", "pdf")
 
     assert list(out.iterdir()) == []

@@ -36,24 +36,17 @@ from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, Un
 from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
 from qinglian.campaigns.templates import get_template
 from qinglian.complaints import crypto
-from qinglian.complaints.service import add_complaint, cross_check
+from qinglian.complaints.crosscheck import cross_check
+from qinglian.complaints.intake import add_complaint
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.declarations.findings import review_findings
-from qinglian.exchange.tabular import rejected_path
-from qinglian.rectification.items import (
-    create_rectification_items,
-    rectification_for_finding,
-    update_rectification_status,
-)
+from qinglian.exchange.quarantine import rejected_path
+from qinglian.rectification.creation import create_rectification_items
+from qinglian.rectification.progress import rectification_for_finding, update_rectification_status
 from qinglian.reporting.import_narratives import import_narratives
-from qinglian.reporting.summaries import (
-    compute_summaries,
-    record_phase_summaries,
-    stored_summaries,
-    submit_narrative,
-    summary_deliverable_kind,
-    walk,
-)
+from qinglian.reporting.narratives import submit_narrative, summary_deliverable_kind
+from qinglian.reporting.summary_figures import compute_summaries, walk
+from qinglian.reporting.summary_store import record_phase_summaries, stored_summaries
 from tests.factories import write_table
 
 START = date(2012, 7, 16)  # coi-2012's own start

@@ -14,10 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from qinglian.core.errors import QinglianError, RowError
-from qinglian.exchange.tabular import (
-    ColumnSpec,
-    RowCells,
-    TableRead,
+from qinglian.exchange.cells import (
     excel_error_keys,
     is_excel_error,
     parse_bool,
@@ -25,10 +22,11 @@ from qinglian.exchange.tabular import (
     parse_date,
     parse_int,
     parse_text,
-    read_rows,
-    rejected_path,
-    write_rejected,
 )
+from qinglian.exchange.quarantine import rejected_path, write_rejected
+from qinglian.exchange.reading import read_rows
+from qinglian.exchange.rows import RowCells
+from qinglian.exchange.table import ColumnSpec, TableRead
 
 COLUMNS = (
     ColumnSpec("code", "单位编码", ("unit code", "code"), required=True),

@@ -29,13 +29,20 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
-from flows.campaign import CampaignRunInput, LaunchInput, launch_campaign_flow, run_campaign
-from flows.escalation import ReplayInput, escalation_replay
-from flows.phase import PhaseRunInput, start_phase
-from flows.report import ReportInput, write_report_flow
+from flows.campaign import launch_campaign_flow, run_campaign
+from flows.escalation import escalation_replay
+from flows.phase import start_phase
+from flows.report import write_report_flow
 from models import Campaign, Deliverable, Finding, FindingStatus, Phase, Unit
 from models.cadre import Cadre
 from models.enums import FindingCategory, FindingSource, OutboxStatus, RectificationStatus
+from models.flow_inputs import (
+    CampaignRunInput,
+    LaunchInput,
+    PhaseRunInput,
+    ReplayInput,
+    ReportInput,
+)
 from models.outbox import OutboxItem, OutboxMessage
 from models.rectification import RectificationItem
 from models.summary import PhaseSummary
@@ -46,7 +53,7 @@ from qinglian.declarations.findings import review_findings
 from qinglian.org.import_cadres import import_cadres
 from qinglian.org.import_units import import_units
 from qinglian.reporting.document.files import default_report_path, reports_dir
-from qinglian.reporting.document.render import SECTIONS
+from qinglian.reporting.document.sections import SECTIONS
 from tests.factories import FB, JS, LYG, MOH, UNITS, write_cadres, write_units
 
 TITLES = {

@@ -13,11 +13,12 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime, FlowRunFilterTags
 from typer.testing import CliRunner
 
-from flows.phase import PhaseRunInput, start_phase
+from flows.phase import start_phase
+from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.main import app
 from qinglian.complaints import crypto
-from qinglian.complaints.service import add_complaint
+from qinglian.complaints.intake import add_complaint
 from qinglian.core import db
 from qinglian.core.settings import Settings
 from qinglian.org.import_cadres import import_cadres

@@ -9,8 +9,9 @@ from pathlib import Path
 from prefect.artifacts import Artifact
 from sqlmodel import func, select
 
-from flows.phase import PhaseRunInput, start_phase
+from flows.phase import start_phase
 from models import Deliverable, Finding, Unit
+from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.settings import Settings

@@ -19,8 +19,9 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import Artifact, FlowRun
 from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort
 
-from flows.phase import PhaseRunInput, start_phase
+from flows.phase import start_phase
 from models import DeliverableStatus
+from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
 from qinglian.core import db
 from qinglian.core.settings import Settings

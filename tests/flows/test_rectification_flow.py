@@ -18,14 +18,11 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import select
 
-from flows.rectification import (
-    RectificationDecision,
-    VerifyRectificationInput,
-    verify_rectification_item,
-)
+from flows.rectification import RectificationDecision, verify_rectification_item
 from models import Finding, FindingStatus
 from models.cadre import Cadre
 from models.enums import FindingCategory, FindingSource, RectificationStatus, VerificationOutcome
+from models.flow_inputs import VerifyRectificationInput
 from models.rectification import (
     RectificationItemPublic,
     RectificationItemUpdate,
@@ -37,8 +34,8 @@ from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.core.settings import Settings
 from qinglian.org.import_cadres import import_cadres
 from qinglian.org.import_units import import_units
-from qinglian.rectification.items import (
-    ensure_rectification_items,
+from qinglian.rectification.creation import ensure_rectification_items
+from qinglian.rectification.progress import (
     get_rectification,
     rectification_for_finding,
     update_rectification,

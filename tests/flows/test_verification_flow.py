@@ -17,12 +17,15 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import select
 
-from flows.verification import VerifyCaseInput, verify_case
+from flows.verification import verify_case
 from models import Finding, FindingStatus
 from models.complaint import VerificationCase
+from models.flow_inputs import VerifyCaseInput
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.complaints import crypto
-from qinglian.complaints.service import add_complaint, cross_check, match_complaints
+from qinglian.complaints.crosscheck import cross_check
+from qinglian.complaints.intake import add_complaint
+from qinglian.complaints.matching import match_complaints
 from qinglian.core import db
 from qinglian.core.settings import Settings
 from qinglian.org.import_cadres import import_cadres
