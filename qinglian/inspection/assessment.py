@@ -146,12 +146,13 @@ def _findings_per_unit(session: Session, campaign_id: int, as_of: date) -> Count
 def _items_per_unit(session: Session, campaign_id: int, as_of: date) -> dict[int, tuple[int, int]]:
     """Per unit: (rectification items of findings found by ``as_of``, those done by then)."""
     counts: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for unit_id, status, due_on, done_on in session.exec(
+    for unit_id, status, due_on, done_on, verified_on in session.exec(
         select(
             RectificationItem.unit_id,
             RectificationItem.status,
             RectificationItem.due_on,
             RectificationItem.done_on,
+            RectificationItem.verified_on,
         )
         .join(Finding, col(Finding.id) == RectificationItem.finding_id)
         .where(
@@ -160,7 +161,7 @@ def _items_per_unit(session: Session, campaign_id: int, as_of: date) -> dict[int
         )
     ):
         counts[unit_id][0] += 1
-        if rectification_state(status, due_on, done_on, as_of) in _DONE:
+        if rectification_state(status, due_on, done_on, verified_on, as_of) in _DONE:
             counts[unit_id][1] += 1
     return {unit_id: (total, done) for unit_id, (total, done) in counts.items()}
 

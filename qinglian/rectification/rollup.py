@@ -88,7 +88,9 @@ def list_rectification_items(
     counts = _extension_counts(session, [item.id for item, *_ in rows if item.id is not None])
     views = []
     for item, code, name, category in rows:
-        item_state = rectification_state(item.status, item.due_on, item.done_on, as_of)
+        item_state = rectification_state(
+            item.status, item.due_on, item.done_on, item.verified_on, as_of
+        )
         if state is not None and item_state is not state:
             continue
         views.append(

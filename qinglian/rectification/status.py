@@ -77,11 +77,17 @@ def verification_result(
 
 
 def rectification_state(
-    status: RectificationStatus, due_on: date, done_on: date | None, as_of: date
+    status: RectificationStatus,
+    due_on: date,
+    done_on: date | None,
+    verified_on: date | None,
+    as_of: date,
 ) -> RectificationState:
-    """Done once finished by ``as_of`` (a later completion has not happened yet in a replay)."""
+    """Done once finished by ``as_of``, verified once verified by then: in a replay, a later
+    completion or verification has not happened yet (as :func:`rectification_status_on`)."""
     if done_on is not None and done_on <= as_of:
-        return RectificationState.verified if status == S.verified else RectificationState.done
+        verified = status == S.verified and verified_on is not None and verified_on <= as_of
+        return RectificationState.verified if verified else RectificationState.done
     return RectificationState.overdue if as_of > due_on else RectificationState.open
 
 
