@@ -19,6 +19,7 @@ from models import Deliverable, GroupRole, LeadingGroupMember, Unit
 from qinglian.campaigns.launch import record_delivery, record_leading_group
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
+from qinglian.core.sql import chunked
 from qinglian.exchange.cells import parse_code, parse_date, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
@@ -64,14 +65,14 @@ def import_deliveries(
     campaign_id: int,
     path: Path,
     skip_invalid: bool = False,
-    today: date | None = None,
+    as_of: date | None = None,
 ) -> ImportReport:
     """Record each row's deliverable as submitted; all or nothing unless ``skip_invalid``.
 
-    ``today`` (the simulated day, ``as_of`` elsewhere) is the date no delivery can be after.
+    ``as_of`` (the simulated day; today in China by default) is the date no delivery can be after.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    as_of = today or today_in_china()
+    as_of = as_of or today_in_china()
 
     def apply(rows: list[_Row], report: ImportReport) -> None:
         for row in rows:
@@ -94,16 +95,21 @@ def import_deliveries(
 def _validate(
     session: Session, table: TableRead, campaign_id: int, start_on: date, as_of: date
 ) -> list[_Row]:
-    codes = {parse_code(record.get("unit_code")) for _, record in table.rows}
-    units = {u.code: u for u in session.exec(select(Unit).where(col(Unit.code).in_(codes)))}
+    codes = sorted({parse_code(record.get("unit_code")) for _, record in table.rows})
+    units = {
+        unit.code: unit
+        for chunk in chunked(codes)
+        for unit in session.exec(select(Unit).where(col(Unit.code).in_(chunk)))
+    }
     deliverables: dict[int, list[Deliverable]] = defaultdict(list)
     unit_ids = [unit.id for unit in units.values()]
-    for item in session.exec(
-        select(Deliverable).where(
-            Deliverable.campaign_id == campaign_id, col(Deliverable.unit_id).in_(unit_ids)
-        )
-    ):
-        deliverables[item.unit_id].append(item)
+    for chunk in chunked(unit_ids):
+        for item in session.exec(
+            select(Deliverable).where(
+                Deliverable.campaign_id == campaign_id, col(Deliverable.unit_id).in_(chunk)
+            )
+        ):
+            deliverables[item.unit_id].append(item)
 
     rows = []
     for number, record in table.rows:
@@ -211,7 +217,7 @@ def _apply(session: Session, campaign_id: int, row: _Row, as_of: date) -> None:
             leaders=row.group[GroupRole.leader],
             deputies=row.group[GroupRole.deputy],
             members=row.group[GroupRole.member],
-            today=as_of,
+            as_of=as_of,
         )
     else:
         record_delivery(
@@ -221,5 +227,5 @@ def _apply(session: Session, campaign_id: int, row: _Row, as_of: date) -> None:
             kind=row.deliverable.kind,
             submitted_on=row.submitted_on,
             note=row.note,
-            today=as_of,
+            as_of=as_of,
         )
