@@ -1,4 +1,4 @@
-"""Alembic environment: SQLModel metadata, a connection handed in by ``qinglian.db``."""
+"""Alembic environment: SQLModel metadata, a connection handed in by ``qinglian.core.migrations``."""
 
 from __future__ import annotations
 

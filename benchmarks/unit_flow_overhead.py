@@ -29,8 +29,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect import flow  # noqa: E402
 
-import flows  # noqa: E402,F401  (installs the prompt heartbeats)
-from flows.phase import unit_flow  # noqa: E402
+from flows.phase import unit_flow  # noqa: E402  (importing a flow module installs the prompt heartbeats)
 from models import Unit  # noqa: E402
 from models.enums import Level, UnitKind  # noqa: E402
 from models.outcome import UnitRef, UnitRunInput  # noqa: E402

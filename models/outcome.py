@@ -68,8 +68,8 @@ class UnitOutcome(BaseModel):
     forms: ReportingRate | None = Field(default=None, description="declarations of the subtree")
     findings: dict[str, int] = Field(default_factory=dict, description="subtree, by category")
     new_findings: int = 0
-    lagging: list[str] = Field(
-        default_factory=list, description="names of units with missing reports (capped)"
+    behind: list[str] = Field(
+        default_factory=list, description="names of units behind: anything missing (capped)"
     )
     rectification: dict[str, int] = Field(
         default_factory=dict, description="subtree's rectification items by status"

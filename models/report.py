@@ -1,7 +1,7 @@
 """What the written comprehensive report (书面综合情况报告) says, as plain data.
 
-Collected from the database for one unit's subtree (``qinglian.report.data``) and rendered to
-Markdown, Word and PDF (``qinglian.report.render``). Labels are already Chinese; there is no
+Collected from the database for one unit's subtree (``qinglian.reporting.document.data``) and rendered to
+Markdown, Word and PDF (``qinglian.reporting.document``). Labels are already Chinese; there is no
 complaint text and no complainant here, only counts.
 """
 

@@ -78,7 +78,7 @@ def write_root_report(context: PhaseContext, as_of: date) -> list[Path]:
         complete_campaign(
             session=session,
             campaign_id=context.campaign_id,
-            on=as_of,
+            completed_on=as_of,
             report_path=str(paths[0].resolve()),
         )
     for path in paths:

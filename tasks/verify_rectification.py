@@ -56,5 +56,5 @@ def record_rectification_decision(
             by=decision.verified_by,
             outcome=VerificationOutcome(decision.outcome),
             note=decision.note.strip(),
-            on=decision.verified_on,
+            verified_on=decision.verified_on,
         )

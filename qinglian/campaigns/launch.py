@@ -113,7 +113,7 @@ def record_delivery(
     kind: str,
     submitted_on: date,
     note: str = "",
-    today: date | None = None,
+    as_of: date | None = None,
 ) -> Deliverable:
     """Mark a unit's deliverable as submitted on a date; dependent deadlines follow it."""
     if kind == LEADING_GROUP:
@@ -121,7 +121,7 @@ def record_delivery(
             "领导小组须写明组长和办公室，请用 `qinglian deliver leading-group`",
             "a leading group needs its leaders and office: use `qinglian deliver leading-group`",
         )
-    return _record(session, campaign_id, unit_code, kind, submitted_on, note, None, today)
+    return _record(session, campaign_id, unit_code, kind, submitted_on, note, None, as_of)
 
 
 def _record(
@@ -132,7 +132,7 @@ def _record(
     submitted_on: date,
     note: str,
     detail: dict[str, object] | None,
-    today: date | None,
+    as_of: date | None,
 ) -> Deliverable:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
@@ -142,7 +142,7 @@ def _record(
             f"提交日期 {submitted_on} 早于专项活动开始日期 {campaign.start_on}",
             f"submission date {submitted_on} is before the campaign start {campaign.start_on}",
         )
-    if submitted_on > (today or today_in_china()):
+    if submitted_on > (as_of or today_in_china()):
         raise QinglianError(
             f"提交日期 {submitted_on} 晚于今天", f"submission date {submitted_on} is in the future"
         )
@@ -167,7 +167,7 @@ def record_leading_group(
     leaders: list[str],
     deputies: list[str] | None = None,
     members: list[str] | None = None,
-    today: date | None = None,
+    as_of: date | None = None,
 ) -> Deliverable:
     """Record the leading group (组长/副组长/成员) and its office; replaces an earlier one."""
     get_campaign(session=session, campaign_id=campaign_id)
@@ -199,7 +199,7 @@ def record_leading_group(
                 LeadingGroupMember(campaign_id=campaign_id, unit_id=unit.id, role=role, name=name)
             )
     detail = {"office": office.strip(), **{r.value: len(n) for r, n in by_role.items()}}
-    return _record(session, campaign_id, unit_code, LEADING_GROUP, submitted_on, "", detail, today)
+    return _record(session, campaign_id, unit_code, LEADING_GROUP, submitted_on, "", detail, as_of)
 
 
 def _names(names: list[str]) -> list[str]:
@@ -253,12 +253,12 @@ def _follow_relative_deadlines(
 
 
 def complete_campaign(
-    *, session: Session, campaign_id: int, on: date, report_path: str | None = None
+    *, session: Session, campaign_id: int, completed_on: date, report_path: str | None = None
 ) -> Campaign:
     """Mark the campaign complete: its root's comprehensive report is produced.
 
     The root's report deliverable (``report_deliverable`` of the phase) counts as submitted on
-    ``on``. Completing again (a later report) moves the completion to that report: the date
+    ``completed_on``. Completing again (a later report) moves the completion to that report: the date
     and the path always describe the same document.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
@@ -273,9 +273,9 @@ def complete_campaign(
                 col(Deliverable.submitted_on).is_(None),
             )
         ):
-            deliverable.submitted_on = on
+            deliverable.submitted_on = completed_on
             session.add(deliverable)
-    campaign.completed_on = on
+    campaign.completed_on = completed_on
     if report_path is not None:
         campaign.report_path = report_path
     session.add(campaign)

@@ -61,7 +61,7 @@ def complaints_import(
         campaign_id=campaign_id_option(campaign),
         path=file,
         skip_invalid=skip_invalid,
-        today=as_of_or_today(as_of),
+        as_of=as_of_or_today(as_of),
     )
     console.print(
         f"匹配 {report.matched}，待人工确认 {report.ambiguous}，未匹配 {report.unmatched}，"
@@ -105,7 +105,7 @@ def complaints_add(
             alleged_category=category,
             content=content,
             contact=contact,
-            today=today,
+            as_of=today,
         )
         complaint_id, status = complaint.id, complaint.status
     console.print(f"已登记 / recorded: 举报件 {complaint_id}（{status.value}）")

@@ -119,7 +119,7 @@ def rectify_status(
             session=session,
             item_id=item,
             status=RectificationStatus(status),
-            on=day,
+            changed_on=day,
             evidence=evidence,
         )
     console.print(f"已更新 / updated: 整改事项 {view.id} · {view.status.value}")
@@ -165,6 +165,6 @@ def rectify_verify(
             by=by,
             outcome=VerificationOutcome(outcome),
             note=note,
-            on=day,
+            verified_on=day,
         )
     console.print(f"已验收 / verified: 整改事项 {view.id} · {view.status.value}")

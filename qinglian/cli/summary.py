@@ -65,7 +65,7 @@ def summary_submit(
             text=body,
             submitted_on=day,
             submitted_by=by,
-            today=today,
+            as_of=today,
         )
     due = f"，截止 {receipt.due_on}" if receipt.due_on else ""
     console.print(
@@ -111,7 +111,7 @@ def summary_import(
         campaign_id=campaign_id_option(campaign),
         path=file,
         skip_invalid=skip_invalid,
-        today=as_of_or_today(as_of),
+        as_of=as_of_or_today(as_of),
     )
 
 

@@ -124,18 +124,18 @@ def import_complaints(
     campaign_id: int,
     path: Path,
     skip_invalid: bool = False,
-    today: date,
+    as_of: date,
     actor: str = "import",
 ) -> ComplaintImportReport:
     """Store and match the complaints of a file; all or nothing unless ``skip_invalid``.
 
-    ``today`` is the date no complaint can have been received after.
+    ``as_of`` is the date no complaint can have been received after.
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     crypto.ensure_key()
 
     def validate(table: TableRead) -> list[_Row]:
-        rows = [_parse_row(table, number, record, today) for number, record in table.rows]
+        rows = [_parse_row(table, number, record, as_of) for number, record in table.rows]
         _check_against_file_and_campaign(session, campaign_id, rows)
         return rows
 

@@ -63,7 +63,7 @@ def add_complaint(
     content: str,
     contact: str | None,
     external_ref: str | None = None,
-    today: date,
+    as_of: date,
     actor: str = "intake",
 ) -> tuple[Complaint, str | None]:
     """Store one complaint and match it; the receipt code (anonymous only) is returned once."""
@@ -89,7 +89,7 @@ def add_complaint(
         external_ref=ref,
         intake_key=ref_key(ref) if ref else None,
     )
-    problems = intake_problems(item, today)
+    problems = intake_problems(item, as_of)
     if problems:
         raise QinglianError(
             "；".join(zh for _, zh, _ in problems), "; ".join(en for _, _, en in problems)

@@ -30,4 +30,4 @@ class DemoRun:
             rows = demo_narratives(session, self.campaign_id, (phase_key,), as_of, self.rng)
         write_narratives_xlsx(rows, path)
         with db.session_scope() as session:
-            import_narratives(session=session, campaign_id=self.campaign_id, path=path, today=as_of)
+            import_narratives(session=session, campaign_id=self.campaign_id, path=path, as_of=as_of)

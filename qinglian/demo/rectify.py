@@ -174,7 +174,7 @@ def verify_done_items(session: Session, campaign_id: int, until: date, rng: rand
                 by="监察室",
                 outcome=VerificationOutcome.passed,
                 note="整改到位",
-                on=min(item.done_on + timedelta(days=rng.randint(1, 14)), until),
+                verified_on=min(item.done_on + timedelta(days=rng.randint(1, 14)), until),
             )
             verified += 1
     return verified

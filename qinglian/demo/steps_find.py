@@ -57,7 +57,7 @@ def find_phase(
             session=session, campaign_id=campaign_id, listed_on=RULES_LISTED_ON
         )
         complaints_report = import_complaints(
-            session=session, campaign_id=campaign_id, path=complaints_path, today=FIND_AS_OF[-1]
+            session=session, campaign_id=campaign_id, path=complaints_path, as_of=FIND_AS_OF[-1]
         )
     # The cross-check against complaints is reported by each unit (the system's own cross-check
     # runs in the find phase); the forms and rules lists are synced from what was imported.

@@ -77,17 +77,17 @@ def update_rectification_status(
     session: Session,
     item_id: int,
     status: RectificationStatus,
-    on: date,
+    changed_on: date,
     evidence: str | None = None,
 ) -> RectificationItemPublic:
-    """Move an item on (``done`` is dated ``on``); reopening a done item clears its date."""
+    """Move an item on (``done`` is dated ``changed_on``); reopening a done item clears its date."""
     item = get_item(session, item_id)
     status = S(status)
     check_transition(item.status, status)
     campaign = get_campaign(session=session, campaign_id=item.campaign_id)
     if status is S.done and item.status != S.done:
-        check_not_before_start(on, campaign.start_on, "完成日期", "the completion date")
-        item.done_on = on
+        check_not_before_start(changed_on, campaign.start_on, "完成日期", "the completion date")
+        item.done_on = changed_on
     elif status is not S.done:
         item.done_on = None
     item.status = status

@@ -27,27 +27,31 @@ def verify_rectification(
     by: str,
     outcome: VerificationOutcome,
     note: str = "",
-    on: date,
+    verified_on: date,
 ) -> RectificationItemPublic:
     """The managing unit's verification; passing marks the finding ``rectified``."""
     item = get_item(session, item_id)
     status = verification_result(item.status, outcome)
     if not by.strip():
         raise QinglianError("须写明验收人", "say who verified the item")
-    if item.done_on is not None and on < item.done_on:
+    if item.done_on is not None and verified_on < item.done_on:
         raise QinglianError(
-            f"验收日期 {on.isoformat()} 早于完成日期 {item.done_on.isoformat()}",
-            f"the verification date {on.isoformat()} is before the item was done"
+            f"验收日期 {verified_on.isoformat()} 早于完成日期 {item.done_on.isoformat()}",
+            f"the verification date {verified_on.isoformat()} is before the item was done"
             f" ({item.done_on.isoformat()})",
         )
     session.add(
         RectificationVerification(
-            item_id=item_id, outcome=outcome, verified_by=by.strip(), verified_on=on, note=note
+            item_id=item_id,
+            outcome=outcome,
+            verified_by=by.strip(),
+            verified_on=verified_on,
+            note=note,
         )
     )
     item.status = status
     if outcome is VerificationOutcome.passed:
-        item.verified_on = on
+        item.verified_on = verified_on
         item.verified_by = by.strip()
         finding = session.get(Finding, item.finding_id)
         if finding is not None and finding.status == FindingStatus.rectifying:

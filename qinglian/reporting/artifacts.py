@@ -169,8 +169,8 @@ def phase_summary_markdown(
         ]
     if summary is not None:
         parts += summary_figures_markdown(summary)
-    if outcome.lagging:
-        parts += ["## 有缺报或逾期事项的单位", "、".join(outcome.lagging)]
+    if outcome.behind:
+        parts += ["## 有缺报或逾期事项的单位", "、".join(outcome.behind)]
     return "\n\n".join(parts) + "\n"
 
 

@@ -59,10 +59,10 @@ def import_narratives(
     session: Session,
     campaign_id: int,
     path: Path,
-    today: date,
+    as_of: date,
     skip_invalid: bool = False,
 ) -> ImportReport:
-    """Submit every row's narrative; ``today`` dates rows without a 提交日期."""
+    """Submit every row's narrative; ``as_of`` dates rows without a 提交日期."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id)))
     by_name = {phase.key: phase for phase in phases} | {phase.title: phase for phase in phases}
@@ -71,14 +71,14 @@ def import_narratives(
 
     def validate(table: TableRead) -> list[_NarrativeRow]:
         rows = [
-            _parse_row(table, number, record, phases, by_name, units, root_path, today)
+            _parse_row(table, number, record, phases, by_name, units, root_path, as_of)
             for number, record in table.rows
         ]
         _refuse_repeats(rows)
         return rows
 
     def apply(rows: list[_NarrativeRow], report: ImportReport) -> None:
-        _apply(session, campaign_id, rows, report, as_of=today)
+        _apply(session, campaign_id, rows, report, as_of=as_of)
 
     return run_import(
         path,

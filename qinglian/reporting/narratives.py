@@ -66,23 +66,23 @@ def submit_narrative(
     text: str,
     submitted_on: date,
     submitted_by: str = "",
-    today: date | None = None,
+    as_of: date | None = None,
     commit: bool = True,
 ) -> NarrativeReceipt:
     """A unit's phase-summary narrative, submitted upward: it fulfils ``<phase>_summary``.
 
     Re-submitting replaces the text; the deliverable keeps its first submission date.
-    ``today`` (when given) refuses a submission dated in the future.
+    ``as_of`` (when given) refuses a submission dated in the future.
     """
     body = check_narrative(text)
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     phase = get_phase(session=session, campaign=campaign, key=phase_key)
     unit = get_unit_by_code(session=session, code=unit_code)
     check_in_campaign(session=session, campaign=campaign, unit=unit)
-    if today is not None and submitted_on > today:
+    if as_of is not None and submitted_on > as_of:
         raise QinglianError(
-            f"提交日期 {submitted_on} 晚于今天（{today}）",
-            f"submitted on {submitted_on}, after today ({today})",
+            f"提交日期 {submitted_on} 晚于今天（{as_of}）",
+            f"submitted on {submitted_on}, after as_of ({as_of})",
         )
     if submitted_on < phase.starts_on:
         raise QinglianError(

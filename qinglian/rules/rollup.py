@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from models.outcome import UnitForms, UnitOutcome, UnitRectification, UnitRef
 from models.rate import ReportingRate
 
-# A roll-up names at most this many units behind (the outcome's ``lagging`` list).
+# A roll-up names at most this many units behind (the outcome's ``behind`` list).
 BEHIND_CAP = 50
 
 
@@ -37,17 +37,16 @@ def roll_up(
     behind = (
         own.missing or (forms and forms.rate.missing) or (rectification and rectification.overdue)
     )
-    # ``UnitOutcome.lagging`` keeps its name: it is a key of the outcome's JSON.
     units_behind = [unit.name] if behind else []
     for child in children:
-        units_behind.extend(child.lagging)
+        units_behind.extend(child.behind)
     return UnitOutcome(
         unit=unit,
         own=own,
         subtree=own + ReportingRate.total(child.subtree for child in children),
         by_level=by_level,
         units=1 + sum(child.units for child in children),
-        lagging=units_behind[:BEHIND_CAP],
+        behind=units_behind[:BEHIND_CAP],
         **_forms_roll_up(forms, children),
         **_rectification_roll_up(rectification, children),
     )

@@ -9,7 +9,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
-from qinglian.core import db
+from qinglian.core import db, migrations
 from qinglian.core.settings import Settings, get_settings
 from tests.conftest import DATABASES, PG_URL
 
@@ -39,7 +39,7 @@ def qinglian_home(
     get_settings.cache_clear()
     db.engine_for.cache_clear()
     settings = get_settings()
-    db.upgrade(settings)
+    migrations.upgrade(settings)
     yield settings
     db.get_engine(settings).dispose()  # close PostgreSQL connections before the next test
     db.engine_for.cache_clear()

@@ -73,7 +73,7 @@ def test_complaint_text_and_contact_reach_no_artifact_status_or_finding(
             alleged_category="relative_business",
             content=CONTENT,
             contact=CONTACT,
-            today=date(2012, 8, 31),
+            as_of=date(2012, 8, 31),
         )
     since = datetime.now(UTC)
     outcome = start_phase(

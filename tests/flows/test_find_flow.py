@@ -67,7 +67,7 @@ def test_find_phase_collects_detects_and_rolls_up(qinglian_home: Settings, tmp_p
     assert (outcome.forms.late, outcome.forms.missing) == (1, 1)
     assert outcome.findings == {"relative_business": 1, "concurrent_leadership": 1}
     assert outcome.new_findings == 2
-    assert "连云港市妇幼保健院" in outcome.lagging
+    assert "连云港市妇幼保健院" in outcome.behind
 
     again = start_phase(PhaseRunInput(campaign_id=campaign_id, phase="find", as_of=END))
     assert again.new_findings == 0 and again.findings == outcome.findings

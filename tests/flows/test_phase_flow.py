@@ -135,7 +135,7 @@ def test_phase_run_is_a_tree_of_named_unit_runs_that_rolls_up(campaign_id: int) 
     assert outcome.subtree.on_time == 2  # the leading group and one department's study session
     assert outcome.subtree.late == 1  # 连妇保's mobilisation meeting
     assert outcome.subtree.missing == outcome.subtree.expected - 3
-    assert "连云港市妇幼保健院" in outcome.lagging
+    assert "连云港市妇幼保健院" in outcome.behind
     statuses = {view.kind: view.status for view in own if view.kind in ("leading_group",)}
     assert statuses == {"leading_group": DeliverableStatus.on_time}
 

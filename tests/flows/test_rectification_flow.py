@@ -86,7 +86,7 @@ def item_id(qinglian_home: Settings, tmp_path: Path) -> int:
             session=session,
             item_id=item.id,
             status=RectificationStatus.in_progress,
-            on=date(2012, 9, 10),
+            changed_on=date(2012, 9, 10),
         )
         return item.id
 
@@ -97,7 +97,7 @@ def _mark_done(item_id: int) -> None:
             session=session,
             item_id=item_id,
             status=RectificationStatus.done,
-            on=DONE_ON,
+            changed_on=DONE_ON,
             evidence="配送合同已解除",
         )
 

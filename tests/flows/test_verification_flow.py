@@ -55,7 +55,7 @@ def case_id(qinglian_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyP
             alleged_category="relative_business",
             content=SECRET_TEXT,
             contact=None,
-            today=date(2012, 8, 31),
+            as_of=date(2012, 8, 31),
         )
         match_complaints(session=session, campaign_id=campaign.id)
         cross_check(session=session, campaign_id=campaign.id, as_of=date(2012, 8, 31))

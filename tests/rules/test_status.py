@@ -64,15 +64,15 @@ def test_roll_up_adds_children_subtrees_and_keeps_levels_apart() -> None:
     assert city.by_level[Level.department].missing == 1
     assert city.by_level[Level.institution].late == 1
     assert city.by_level[Level.city].pending == 1
-    assert city.lagging == ["单位3"]
+    assert city.behind == ["单位3"]
 
 
-def test_lagging_units_are_capped() -> None:
+def test_units_behind_are_capped() -> None:
     leaves = [
         roll_up(_ref(i, Level.department), ReportingRate.of([S.missing]), []) for i in range(80)
     ]
     parent: UnitOutcome = roll_up(_ref(999, Level.institution), ReportingRate(), leaves)
-    assert len(parent.lagging) == 50
+    assert len(parent.behind) == 50
     assert parent.subtree.missing == 80
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from alembic import command
-from qinglian.core import db
+from qinglian.core import db, migrations
 from qinglian.core.settings import get_settings
 from tests.conftest import DATABASES
 from tests.factories import Qinglian, qinglian_cli
@@ -30,7 +30,7 @@ def cli(
 
 
 def _head() -> str:
-    config = db.alembic_config(get_settings().effective_database_url)
+    config = migrations.alembic_config(get_settings().effective_database_url)
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
@@ -82,16 +82,38 @@ def test_upgrade_twice_is_a_no_op(cli: Qinglian) -> None:
     again = cli.ok("db", "upgrade")
     assert again.stdout == first.stdout
     assert _schema(db.get_engine()) == schema
-    assert db.current_revision(db.get_engine()) == _head()
+    assert migrations.current_revision(db.get_engine()) == _head()
 
 
 def test_downgrade_to_base_and_back(cli: Qinglian) -> None:
     cli.ok("db", "upgrade")
     schema = _schema(db.get_engine())
-    config = db.alembic_config(get_settings().effective_database_url)
+    config = migrations.alembic_config(get_settings().effective_database_url)
     with db.get_engine().begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(db.get_engine()).get_table_names()) <= {"alembic_version"}
     cli.ok("db", "upgrade")
     assert _schema(db.get_engine()) == schema
+
+
+def test_the_fast_head_read_off_file_names_is_alembics_head() -> None:
+    """``db.latest_revision`` spares every command Alembic; it must name Alembic's own head."""
+    assert db.latest_revision() == _head()
+
+
+def test_ensure_schema_migrates_a_new_embedded_database_and_then_only_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QINGLIAN_HOME", str(tmp_path))
+    monkeypatch.delenv("QINGLIAN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    engine = db.get_engine()
+    assert db.stored_revision(engine) is None
+    db.ensure_schema()
+    assert db.stored_revision(engine) == _head()
+    calls: list[object] = []
+    monkeypatch.setattr(migrations, "upgrade", lambda *args: calls.append(args))
+    db.ensure_schema()
+    assert calls == []
+    get_settings.cache_clear()

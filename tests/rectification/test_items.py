@@ -42,7 +42,7 @@ from qinglian.rectification.status import (
 )
 from qinglian.rectification.verification import verify_rectification
 from tests.factories import write_table
-from tests.test_escalation import SECRET_TEXT, Tree, build_tree
+from tests.oversight.test_escalation import SECRET_TEXT, Tree, build_tree
 
 S = RectificationStatus
 V = VerificationOutcome
@@ -104,19 +104,38 @@ def test_verification_result(status: S, outcome: V, expected: S | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "done_on", "as_of", "expected"),
+    ("status", "done_on", "verified_on", "as_of", "expected"),
     [
-        (S.planned, None, date(2012, 10, 15), RectificationState.open),
-        (S.in_progress, None, date(2012, 10, 16), RectificationState.overdue),
-        (S.done, date(2012, 10, 20), date(2012, 10, 21), RectificationState.done),
-        (S.done, date(2012, 10, 20), date(2012, 10, 19), RectificationState.overdue),
-        (S.verified, date(2012, 10, 1), date(2012, 10, 21), RectificationState.verified),
+        (S.planned, None, None, date(2012, 10, 15), RectificationState.open),
+        (S.in_progress, None, None, date(2012, 10, 16), RectificationState.overdue),
+        (S.done, date(2012, 10, 20), None, date(2012, 10, 21), RectificationState.done),
+        (S.done, date(2012, 10, 20), None, date(2012, 10, 19), RectificationState.overdue),
+        (
+            S.verified,
+            date(2012, 10, 1),
+            date(2012, 10, 10),
+            date(2012, 10, 21),
+            RectificationState.verified,
+        ),
+        # Replayed between completion and verification: done, not yet verified (the counts
+        # of rectification_status_on say the same).
+        (
+            S.verified,
+            date(2012, 10, 1),
+            date(2012, 10, 10),
+            date(2012, 10, 5),
+            RectificationState.done,
+        ),
     ],
 )
 def test_rectification_state(
-    status: S, done_on: date | None, as_of: date, expected: RectificationState
+    status: S,
+    done_on: date | None,
+    verified_on: date | None,
+    as_of: date,
+    expected: RectificationState,
 ) -> None:
-    assert rectification_state(status, DUE, done_on, as_of) is expected
+    assert rectification_state(status, DUE, done_on, verified_on, as_of) is expected
 
 
 # --- persistence ---------------------------------------------------------------------------
@@ -186,7 +205,7 @@ def test_status_extensions_and_verification(session: Session, tree: Tree) -> Non
         item_in=RectificationItemUpdate(measure="责令其妻退出配送业务", responsible="院纪委"),
     )
     started = update_rectification_status(
-        session=session, item_id=item_id, status=S.in_progress, on=date(2012, 9, 20)
+        session=session, item_id=item_id, status=S.in_progress, changed_on=date(2012, 9, 20)
     )
     assert started.status == S.in_progress and started.measure == "责令其妻退出配送业务"
 
@@ -226,14 +245,22 @@ def test_status_extensions_and_verification(session: Session, tree: Tree) -> Non
 
     with pytest.raises(TransitionError, match="管理单位验收"):
         update_rectification_status(
-            session=session, item_id=item_id, status=S.verified, on=date(2012, 11, 1)
+            session=session, item_id=item_id, status=S.verified, changed_on=date(2012, 11, 1)
         )
     with pytest.raises(TransitionError):
         verify_rectification(
-            session=session, item_id=item_id, by="王局长", outcome=V.passed, on=date(2012, 11, 1)
+            session=session,
+            item_id=item_id,
+            by="王局长",
+            outcome=V.passed,
+            verified_on=date(2012, 11, 1),
         )
     done = update_rectification_status(
-        session=session, item_id=item_id, status=S.done, on=date(2012, 11, 1), evidence="解除合同"
+        session=session,
+        item_id=item_id,
+        status=S.done,
+        changed_on=date(2012, 11, 1),
+        evidence="解除合同",
     )
     assert done.done_on == date(2012, 11, 1) and done.evidence == "解除合同"
     with pytest.raises(QinglianError, match="无需延期"):
@@ -252,18 +279,18 @@ def test_status_extensions_and_verification(session: Session, tree: Tree) -> Non
         by="连云港市卫生局纪检组",
         outcome=V.rejected,
         note="未见解除合同原件",
-        on=date(2012, 11, 5),
+        verified_on=date(2012, 11, 5),
     )
     assert rejected.status == S.in_progress and rejected.done_on is None
     update_rectification_status(
-        session=session, item_id=item_id, status=S.done, on=date(2012, 11, 8)
+        session=session, item_id=item_id, status=S.done, changed_on=date(2012, 11, 8)
     )
     verified = verify_rectification(
         session=session,
         item_id=item_id,
         by="连云港市卫生局纪检组",
         outcome=V.passed,
-        on=date(2012, 11, 10),
+        verified_on=date(2012, 11, 10),
     )
     assert verified.status == S.verified and verified.verified_on == date(2012, 11, 10)
     finding = session.get(Finding, tree.finding_id)

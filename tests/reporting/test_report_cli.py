@@ -45,7 +45,7 @@ from tests.factories import (
     write_table,
     write_units,
 )
-from tests.test_summaries import NARRATIVE_HEADERS, World, add_finding, build_world
+from tests.reporting.test_summaries import NARRATIVE_HEADERS, World, add_finding, build_world
 
 AS_OF = "2012-09-20"
 ZJ, HZ, HZ_RM, XJB = "ZJ", "ZJ-HZ", "ZJ-HZ-RM", "XJB"
@@ -167,7 +167,7 @@ def filled(cli: Qinglian, tmp_path: Path, complaint_key: None) -> str:
             alleged_category="亲属经商",
             content=COMPLAINT_TEXT,
             contact=COMPLAINANT,
-            today=date(2012, 9, 1),
+            as_of=date(2012, 9, 1),
         )
         cross_check(session=session, campaign_id=world.campaign_id, as_of=date(2012, 9, 10))
         session.commit()
@@ -333,7 +333,10 @@ def test_produce_report_then_complete_the_campaign(session: Session, tmp_path: P
     assert written == out and out.read_text(encoding="utf-8").count("## ") >= len(SECTIONS)
 
     campaign = complete_campaign(
-        session=session, campaign_id=world.campaign_id, on=date(2012, 12, 10), report_path=str(out)
+        session=session,
+        campaign_id=world.campaign_id,
+        completed_on=date(2012, 12, 10),
+        report_path=str(out),
     )
     session.commit()
     assert (campaign.completed_on, campaign.report_path) == (date(2012, 12, 10), str(out))
@@ -351,7 +354,10 @@ def test_produce_report_then_complete_the_campaign(session: Session, tmp_path: P
     assert submitted("JS") is None  # only the root's report completes the campaign
 
     again = complete_campaign(
-        session=session, campaign_id=world.campaign_id, on=date(2012, 12, 20), report_path="v2.md"
+        session=session,
+        campaign_id=world.campaign_id,
+        completed_on=date(2012, 12, 20),
+        report_path="v2.md",
     )
     session.commit()
     # A later report moves the completion with it; the deliverable keeps its first date.

@@ -1,4 +1,4 @@
-"""Complaints (qinglian.complaints, qinglian.importers.complaints) on SQLite and PostgreSQL.
+"""Complaints (qinglian.complaints) on SQLite and PostgreSQL.
 
 Intake and import with every bad input the brief lists, matching, the cross-check against the
 declarations, verification, and who may read what.
@@ -245,7 +245,7 @@ def complain(
         "received_on": date(2012, 8, 10),
         "anonymous": True,
         "contact": "",
-        "today": TODAY,
+        "as_of": TODAY,
         **changes,
     }
     return add_complaint(
@@ -634,7 +634,7 @@ def test_import_a_file_then_reimport_it(
 ) -> None:
     path = write_table(tmp_path / f"信访举报{suffix}", HEADERS, GOOD_ROWS)
     report = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY
     )
     assert (report.created, report.unchanged, report.rejected) == (3, 0, [])
     assert (report.matched, report.ambiguous, report.unmatched) == (2, 1, 0)
@@ -653,7 +653,7 @@ def test_import_a_file_then_reimport_it(
     ]
     assert [c.anonymous for c in stored] == [True, False, True]
     again = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY
     )
     assert (again.created, again.unchanged, again.receipts) == (0, 3, [])
     assert count(session, Complaint) == 3
@@ -667,11 +667,11 @@ def test_import_with_english_headers_and_no_numbers(
         r["ref"] = None
     path = write_table(tmp_path / "complaints.csv", ENGLISH, rows)
     report = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY
     )
     assert report.created == 3
     again = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY
     )
     assert (again.created, again.unchanged) == (0, 3)
 
@@ -705,7 +705,7 @@ def test_a_file_with_bad_rows_imports_nothing(
 ) -> None:
     path = write_table(tmp_path / f"bad{suffix}", HEADERS, BAD_ROWS)
     with pytest.raises(ImportRejected) as caught:
-        import_complaints(session=session, campaign_id=world.campaign_id, path=path, today=TODAY)
+        import_complaints(session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY)
     errors = caught.value.errors
     assert [(e.row, e.column) for e in errors] == [(r, c) for r, c, _ in BAD_COLUMNS]
     for error, (_, _, message) in zip(errors, BAD_COLUMNS, strict=True):
@@ -724,7 +724,7 @@ def test_skip_invalid_keeps_the_good_rows_and_quarantines_the_rest_masked(
     ]
     path = write_table(tmp_path / "mixed.xlsx", HEADERS, rows)
     report = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, skip_invalid=True, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, skip_invalid=True, as_of=TODAY
     )
     assert report.created == 1
     assert report.rejected_rows == 8
@@ -744,10 +744,10 @@ def test_a_number_recorded_with_another_text_is_refused(
     session: Session, world: World, tmp_path: Path
 ) -> None:
     path = write_table(tmp_path / "a.csv", HEADERS, [row(编号="XF-9")])
-    import_complaints(session=session, campaign_id=world.campaign_id, path=path, today=TODAY)
+    import_complaints(session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY)
     changed = write_table(tmp_path / "b.csv", HEADERS, [row(编号="XF-9", 内容="改过的内容")])
     with pytest.raises(ImportRejected) as caught:
-        import_complaints(session=session, campaign_id=world.campaign_id, path=changed, today=TODAY)
+        import_complaints(session=session, campaign_id=world.campaign_id, path=changed, as_of=TODAY)
     [error] = caught.value.errors
     assert error.column == "编号" and "已登记" in error.zh
     assert "改过的内容" not in str(error)
@@ -759,7 +759,7 @@ def test_repeated_rows_and_copies_in_one_file(
     rows = [row(), row(), row(渠道="网络举报", 被反映单位="连云港市妇幼保健院")]
     path = write_table(tmp_path / "copies.csv", HEADERS, rows)
     report = import_complaints(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY
     )
     assert (report.created, report.unchanged, report.duplicates) == (2, 1, 1)
     first, second = session.exec(select(Complaint).order_by(Complaint.id)).all()
@@ -787,7 +787,7 @@ def test_import_categories(
     session: Session, world: World, tmp_path: Path, written: str | None, category: Any
 ) -> None:
     path = write_table(tmp_path / "c.csv", HEADERS, [row(问题类别=written)])
-    import_complaints(session=session, campaign_id=world.campaign_id, path=path, today=TODAY)
+    import_complaints(session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY)
     [stored] = session.exec(select(Complaint)).all()
     assert stored.alleged_category == category
     assert stored.alleged_category_raw == (written or "")

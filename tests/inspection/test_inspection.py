@@ -504,7 +504,10 @@ def test_assessment_rows_and_workbook(session: Session, world: World, tmp_path: 
     item = session.exec(select(RectificationItem).order_by(col(RectificationItem.id))).first()
     assert item is not None and item.id is not None
     update_rectification_status(
-        session=session, item_id=item.id, status=RectificationStatus.done, on=date(2012, 12, 20)
+        session=session,
+        item_id=item.id,
+        status=RectificationStatus.done,
+        changed_on=date(2012, 12, 20),
     )
     session.commit()
     as_of = date(2012, 12, 31)

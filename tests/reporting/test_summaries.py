@@ -145,7 +145,7 @@ def deliver_all(
                     submitted_on=on,
                     office="监察室",
                     leaders=["组长甲"],
-                    today=until,
+                    as_of=until,
                 )
             else:
                 record_delivery(
@@ -154,7 +154,7 @@ def deliver_all(
                     unit_code=code,
                     kind=kind,
                     submitted_on=on,
-                    today=until,
+                    as_of=until,
                 )
     session.commit()
 
@@ -235,7 +235,10 @@ def build_busy(session: Session) -> Busy:
         session=session, campaign_id=world.campaign_id, finding_id=findings["A"]
     )
     update_rectification_status(
-        session=session, item_id=item.id, status=RectificationStatus.done, on=date(2012, 9, 15)
+        session=session,
+        item_id=item.id,
+        status=RectificationStatus.done,
+        changed_on=date(2012, 9, 15),
     )
     for code, title, decision in (
         ("RM", "药品采购管理办法", RuleDecision.revise),
@@ -455,7 +458,7 @@ def test_a_replay_does_not_see_a_case_opened_later(
         alleged_category="亲属经商",
         content="反映其配偶在辖区内推销药品。",
         contact=None,
-        today=date(2012, 9, 15),
+        as_of=date(2012, 9, 15),
     )
     cross_check(session=session, campaign_id=world.campaign_id, as_of=date(2012, 9, 15))
     session.commit()
@@ -723,7 +726,7 @@ def narrative_row(
 
 def _import(session: Session, world: World, path: Path, **options: Any) -> Any:
     return import_narratives(
-        session=session, campaign_id=world.campaign_id, path=path, today=TODAY, **options
+        session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY, **options
     )
 
 

@@ -34,8 +34,8 @@ from qinglian.complaints.review import list_review_queue
 from qinglian.complaints.visibility import complaint_counts
 from qinglian.core.errors import ImportRejected, QinglianError
 from qinglian.declarations.findings import list_findings
+from tests.complaints.test_complaints import AS_OF, DECIDED, HEADERS, TODAY, World, build_world, row
 from tests.factories import write_table
-from tests.test_complaints import AS_OF, DECIDED, HEADERS, TODAY, World, build_world, row
 
 # Distinctive enough that finding them anywhere can only mean a leak.
 CONTENT = "绝密线索：顾扬之妻张秀英经营康泰医药公司，回扣账本藏于办公室保险柜"
@@ -98,7 +98,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
         alleged_category="兼职取酬",
         content=CONTENT,
         contact=CONTACT,
-        today=TODAY,
+        as_of=TODAY,
     )
     seen["reprs"] += [repr(complaint), str(complaint), f"{complaint}", f"{complaint!r}"]
     for bad in (
@@ -118,7 +118,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
             **bad,
         }
         with pytest.raises(QinglianError) as caught:
-            add_complaint(session=session, campaign_id=world.campaign_id, today=TODAY, **values)
+            add_complaint(session=session, campaign_id=world.campaign_id, as_of=TODAY, **values)
         seen["errors"].append(caught.value)
     rows = [
         row(
@@ -134,7 +134,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
     ]
     path = write_table(tmp_path / "举报.xlsx", HEADERS, rows)
     with pytest.raises(ImportRejected) as rejected:
-        import_complaints(session=session, campaign_id=world.campaign_id, path=path, today=TODAY)
+        import_complaints(session=session, campaign_id=world.campaign_id, path=path, as_of=TODAY)
     seen["errors"].append(rejected.value)
     seen["errors"].extend(rejected.value.errors)
     report = import_complaints(
@@ -142,7 +142,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
         campaign_id=world.campaign_id,
         path=path,
         skip_invalid=True,
-        today=TODAY,
+        as_of=TODAY,
     )
     seen["reprs"] += [repr(report), report.model_dump_json(), str(report)]
     assert report.rejected_file is not None
@@ -232,7 +232,7 @@ def test_complaint_and_intake_reprs_hide_ciphertext_and_names(session: Session) 
         alleged_category=None,
         content=CONTENT,
         contact=CONTACT,
-        today=TODAY,
+        as_of=TODAY,
     )
     shown = repr(complaint) + str(complaint)
     assert "顾扬" not in shown and "连妇保" not in shown

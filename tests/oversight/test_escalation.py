@@ -230,7 +230,7 @@ def test_each_ladder_step_happens_once_across_the_rectify_phase(
                 )
             if day == date(2012, 11, 3):
                 update_rectification_status(
-                    session=s, item_id=item_id, status=RectificationStatus.done, on=day
+                    session=s, item_id=item_id, status=RectificationStatus.done, changed_on=day
                 )
             s.commit()
             result = sweep(session=s, campaign_id=tree.campaign_id, as_of=day)

@@ -40,7 +40,7 @@ from qinglian.oversight.outbox import (
     retry_outbox,
     sweep,
 )
-from tests.test_escalation import Tree, add_deliverable, add_phase, build_tree
+from tests.oversight.test_escalation import Tree, add_deliverable, add_phase, build_tree
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 

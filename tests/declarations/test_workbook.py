@@ -17,7 +17,7 @@ from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.declarations.columns import CHOICES, OPTIONS_SHEET, SECTIONS, YES_NO_KEYS
 from qinglian.declarations.workbook import write_form_template
 from qinglian.declarations.workbook_inspection import inspect_workbook
-from tests.test_forms_import import AS_OF, World, build_world, run_import
+from tests.declarations.test_import_forms import AS_OF, World, build_world, run_import
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # CSV filter options: comma, double quote, UTF-8, from row 1, …, token 12 = -1: every sheet.

@@ -1,4 +1,4 @@
-"""Reading exchange files and parsing their cells (qinglian.tabular)."""
+"""Reading exchange files and parsing their cells (qinglian.exchange)."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from qinglian.notify.notifier import get_notifier
 from qinglian.notify.protocol import Message, NotifyError, RecordingNotifier
 from qinglian.notify.redaction import mask_url, redact, url_secrets
 from qinglian.notify.targets import email_target, is_email_target, normalise_target
-from tests.test_outbox_delivery import Mailbox
-from tests.test_outbox_delivery import smtp as smtp  # the SMTP fixture
+from tests.oversight.test_outbox_delivery import Mailbox
+from tests.oversight.test_outbox_delivery import smtp as smtp
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -1,4 +1,4 @@
-"""The rules review 制度清单 (qinglian.importers.rules_review, qinglian.rules_review)."""
+"""The rules review 制度清单 (qinglian.rectification.import_regulations, qinglian.rectification.regulations)."""
 
 from __future__ import annotations
 

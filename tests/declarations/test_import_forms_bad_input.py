@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlmodel import Session
 
 from qinglian.core.errors import ImportRejected, QinglianError
-from tests.test_forms_import import (
+from tests.declarations.test_import_forms import (
     World,
     build_world,
     counts,

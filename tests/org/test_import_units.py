@@ -1,4 +1,4 @@
-"""Importing the organisational tree (qinglian.importers.units)."""
+"""Importing the organisational tree (qinglian.org.import_units)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Importing report forms (qinglian.importers.forms): validation, versions, deadlines."""
+"""Importing report forms (qinglian.declarations.import_forms): validation, versions, deadlines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Findings from declared forms (qinglian.findings), on real rows in SQLite and PostgreSQL."""
+"""Findings from declared forms (qinglian.declarations.findings), on real rows in SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Importing in-scope cadres (qinglian.importers.cadres)."""
+"""Importing in-scope cadres (qinglian.org.import_cadres)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from models import Campaign, Deliverable, LeadingGroupMember, Phase, Unit
 from qinglian.campaigns.templates import get_template
-from qinglian.core import db
+from qinglian.core import db, migrations
 from tests.conftest import DATABASES, PG_URL
 from tests.factories import (
     CADRE_HEADERS,
@@ -112,7 +112,7 @@ def _node(tree: dict[str, Any], code: str) -> dict[str, Any]:
 def test_db_upgrade_reports_the_head_and_is_repeatable(cli: Qinglian) -> None:
     first = cli.ok("db", "upgrade")
     again = cli.ok("db", "upgrade")
-    revision = db.current_revision(db.get_engine())
+    revision = migrations.current_revision(db.get_engine())
     assert first.stdout.strip() == f"数据库已是最新版本 / database at revision {revision}"
     assert first.stdout == again.stdout
     assert all(count == 0 for count in cli.counts().values())
