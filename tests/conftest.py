@@ -1,4 +1,5 @@
-"""Shared fixtures: a database session per test (SQLite in memory, and PostgreSQL when set)."""
+"""Shared fixtures: a database session per test (SQLite in memory, and PostgreSQL when set), and
+the complaints' encryption key."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import models  # noqa: F401  (registers the tables)
+from qinglian.complaints import crypto
 
 PG_URL = os.environ.get("QINGLIAN_TEST_PG_URL")
 _PG_SKIP = "QINGLIAN_TEST_PG_URL is not set: PostgreSQL variant skipped"
@@ -48,3 +51,14 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh complaint key in the environment and no key block; the key cache reset around."""
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv(crypto.KEY_ENV, key)
+    monkeypatch.delenv(crypto.KEY_BLOCK_ENV, raising=False)
+    crypto.reset_keys()
+    yield key
+    crypto.reset_keys()

@@ -1,4 +1,4 @@
-"""Real exchange files for tests (XLSX via openpyxl, or UTF-8 CSV) and a CLI harness.
+"""Real exchange files for tests (XLSX via openpyxl, or UTF-8 CSV), unit rows and a CLI harness.
 
 The tree is the seeds' own chain (seed 002): 卫生部 → 江苏省卫生厅 → 连云港市卫生局 →
 连云港市妇幼保健院 (连妇保) → two departments, with a few of its in-scope cadres.
@@ -7,8 +7,9 @@ The tree is the seeds' own chain (seed 002): 卫生部 → 江苏省卫生厅 �
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,15 @@ from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
 
 import models  # noqa: F401  (registers the tables)
+from models.cadre import Cadre
+from models.enums import Level, UnitKind
+from models.unit import Unit
+from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.main import app
 from qinglian.core import db
 from qinglian.core.settings import get_settings
+from qinglian.org.import_cadres import import_cadres
+from qinglian.org.import_units import import_units
 from tests.conftest import PG_URL
 
 UNIT_HEADERS = (
@@ -122,26 +129,36 @@ MEMBERS = ("潘菁", "许成", "彭润民")
 OFFICE = "院监察室"
 
 
+def write_xlsx_rows(path: Path, rows: Iterable[Sequence[Any]], *, title: str) -> Path:
+    """Rows as they stand (headers included) on one sheet named ``title`` of a new workbook."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+def write_csv_rows(
+    path: Path, rows: Iterable[Sequence[Any]], *, encoding: str = "utf-8-sig", delimiter: str = ","
+) -> Path:
+    """Rows as they stand (headers included) in a CSV file; ``None`` is written as an empty cell."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
 def write_table(
     path: Path, headers: Sequence[str], rows: Sequence[Mapping[str, Any]], *, bom: bool = True
 ) -> Path:
     """Write ``rows`` under ``headers``: an .xlsx workbook, else a UTF-8 CSV (BOM by default)."""
-    values = [[row.get(header) for header in headers] for row in rows]
+    table = [list(headers), *([row.get(header) for header in headers] for row in rows)]
     if path.suffix.lower() == ".xlsx":
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = path.stem
-        sheet.append(list(headers))
-        for row in values:
-            sheet.append(row)
-        workbook.save(path)
-        return path
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        writer.writerows(["" if cell is None else cell for cell in row] for row in values)
-    return path
+        return write_xlsx_rows(path, table, title=path.stem)
+    return write_csv_rows(path, table, encoding="utf-8-sig" if bom else "utf-8")
 
 
 def write_units(path: Path, rows: Sequence[Mapping[str, Any]] = UNITS) -> Path:
@@ -150,6 +167,20 @@ def write_units(path: Path, rows: Sequence[Mapping[str, Any]] = UNITS) -> Path:
 
 def write_cadres(path: Path, rows: Sequence[Mapping[str, Any]] = CADRES) -> Path:
     return write_table(path, CADRE_HEADERS, rows)
+
+
+def import_seed_tree(session: Session, directory: Path) -> None:
+    """The units and cadres above, imported from files as an office hands them in."""
+    import_units(session=session, path=write_units(directory / "units.csv"))
+    import_cadres(session=session, path=write_cadres(directory / "cadres.csv"))
+
+
+def launch_seed_campaign(session: Session, directory: Path) -> int:
+    """The seed tree imported and coi-2012 launched on 卫生部; the campaign's id."""
+    import_seed_tree(session, directory)
+    campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
+    assert campaign.id is not None
+    return campaign.id
 
 
 def delivery(unit: str, item: str, on: Any, **extra: Any) -> dict[str, Any]:
@@ -170,6 +201,64 @@ def leading_group_row(unit: str = FB, on: Any = "2012-07-18", **extra: Any) -> d
 
 def write_deliveries(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     return write_table(path, DELIVERY_HEADERS, rows)
+
+
+# --- rows in a session -------------------------------------------------------------------------
+
+# code, name, level, kind, parent code (None or "" for a root); parents before their children.
+UnitRow = tuple[str, str, Level, UnitKind, str | None]
+
+# A province by its numeric codes: 连云港 with a hospital and its department, and 南京 beside it.
+CODED_UNITS: tuple[UnitRow, ...] = (
+    ("32", "江苏省卫生厅", Level.province, UnitKind.health_admin, None),
+    ("3207", "连云港市卫生局", Level.city, UnitKind.health_admin, "32"),
+    ("3201", "南京市卫生局", Level.city, UnitKind.health_admin, "32"),
+    ("320701", "连云港市妇幼保健院", Level.institution, UnitKind.public_medical, "3207"),
+    ("32070101", "妇产科", Level.department, UnitKind.public_medical, "320701"),
+)
+
+
+def add_unit(session: Session, parent: Unit | None, **fields: Any) -> Unit:
+    """A unit below ``parent`` (a root when None), flushed with its materialised path."""
+    unit = Unit(
+        parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0, **fields
+    )
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def add_units(
+    session: Session,
+    rows: Iterable[UnitRow],
+    details: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Unit]:
+    """The units of ``rows`` by code, each below the unit its parent code names.
+
+    ``details`` gives some units more fields by code (aliases, office contacts, head).
+    """
+    units: dict[str, Unit] = {}
+    for code, name, level, kind, parent_code in rows:
+        parent = units[parent_code] if parent_code else None
+        more = (details or {}).get(code, {})
+        units[code] = add_unit(
+            session, parent, code=code, name=name, level=level, kind=kind, **more
+        )
+    return units
+
+
+def add_cadre(
+    session: Session, unit: Unit, *, managing: Unit | None = None, **fields: Any
+) -> Cadre:
+    """A cadre of ``unit``, managed by ``managing`` (by default the unit's parent, else itself)."""
+    managing_unit_id = managing.id if managing else unit.parent_id or unit.id
+    cadre = Cadre(unit_id=unit.id, managing_unit_id=managing_unit_id, **fields)
+    session.add(cadre)
+    session.flush()
+    return cadre
 
 
 # --- the CLI on a real database --------------------------------------------------------------

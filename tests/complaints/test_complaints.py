@@ -6,14 +6,12 @@ declarations, verification, and who may read what.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlmodel import Session, func, select
 
 from models.cadre import Cadre
@@ -37,7 +35,6 @@ from models.enums import (
 )
 from models.finding import Finding
 from models.form import Declaration, DeclaredPost, DeclaredRelative
-from models.unit import Unit
 from qinglian.complaints import crypto
 from qinglian.complaints.cases import AccessDenied, list_cases, read_case, record_verification
 from qinglian.complaints.crosscheck import cross_check
@@ -49,7 +46,7 @@ from qinglian.complaints.review import assign_complaint, list_review_queue
 from qinglian.complaints.visibility import complaint_counts, complaint_status_by_receipt
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.declarations.findings import detect_findings
-from tests.factories import write_table
+from tests.factories import UnitRow, add_cadre, add_units, write_table
 
 TODAY = date(2012, 8, 20)
 AS_OF = date(2012, 8, 25)
@@ -78,14 +75,18 @@ ENGLISH = (
 )
 
 
-@pytest.fixture(autouse=True)
-def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv(crypto.KEY_ENV, key)
-    monkeypatch.delenv(crypto.KEY_BLOCK_ENV, raising=False)
-    crypto.reset_keys()
-    yield key
-    crypto.reset_keys()
+pytestmark = pytest.mark.usefixtures("complaint_key")
+
+
+ADMIN, MEDICAL = UnitKind.health_admin, UnitKind.public_medical
+UNITS: tuple[UnitRow, ...] = (
+    ("MOH", "卫生部", Level.ministry, ADMIN, None),
+    ("JS", "江苏省卫生厅", Level.province, ADMIN, "MOH"),
+    ("LYG", "连云港市卫生局", Level.city, ADMIN, "JS"),
+    ("FB", "连云港市妇幼保健院", Level.institution, MEDICAL, "LYG"),
+    ("FB-CK", "产科", Level.department, MEDICAL, "FB"),
+    ("RM", "连云港市第一人民医院", Level.institution, MEDICAL, "LYG"),
+)
 
 
 @dataclass
@@ -95,32 +96,6 @@ class World:
     cadres: dict[str, int]
 
 
-def _unit(
-    session: Session,
-    code: str,
-    name: str,
-    level: Level,
-    kind: UnitKind,
-    parent: Unit | None,
-    aliases: tuple[str, ...] = (),
-) -> Unit:
-    unit = Unit(
-        code=code,
-        name=name,
-        aliases=list(aliases),
-        level=level,
-        kind=kind,
-        parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0,
-    )
-    session.add(unit)
-    session.flush()
-    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    session.add(unit)
-    session.flush()
-    return unit
-
-
 def build_world(session: Session) -> World:
     """The seeds' chain 卫生部 → 江苏省卫生厅 → 连云港市卫生局 → 连妇保 (+ another hospital).
 
@@ -128,14 +103,8 @@ def build_world(session: Session) -> World:
     潘菁 a child selling devices outside it (declared, no hit); 施庆喜 nothing to declare;
     王建国 an unapproved post in a health social organisation; 王泰康 no form at all.
     """
-    admin, medical = UnitKind.health_admin, UnitKind.public_medical
-    moh = _unit(session, "MOH", "卫生部", Level.ministry, admin, None)
-    js = _unit(session, "JS", "江苏省卫生厅", Level.province, admin, moh)
-    lyg = _unit(session, "LYG", "连云港市卫生局", Level.city, admin, js)
-    fb = _unit(session, "FB", "连云港市妇幼保健院", Level.institution, medical, lyg, ("连妇保",))
-    ck = _unit(session, "FB-CK", "产科", Level.department, medical, fb)
-    rm = _unit(session, "RM", "连云港市第一人民医院", Level.institution, medical, lyg)
-    units = {unit.code: unit for unit in (moh, js, lyg, fb, ck, rm)}
+    units = add_units(session, UNITS, {"FB": {"aliases": ["连妇保"]}})
+    moh, js, lyg, fb, ck, rm = units.values()
     campaign = Campaign(
         template_key="coi-2012", title="防止利益冲突专项活动", root_unit_id=moh.id, start_on=TODAY
     )
@@ -151,17 +120,15 @@ def build_world(session: Session) -> World:
         ("RM001", "李明", rm, "产科主任", 4, rm),
         ("RM002", "李华", rm, "内科主任", 4, rm),
     ):
-        cadre = Cadre(
+        cadres[name] = add_cadre(
+            session,
+            unit,
+            managing=managing,
             staff_no=staff_no,
             name=name,
-            unit_id=unit.id,
-            managing_unit_id=managing.id,
             post=post,
             scope_category=category,
         )
-        session.add(cadre)
-        session.flush()
-        cadres[name] = cadre
     assert campaign.id is not None
 
     def declare(name: str, **extra: Any) -> int:
@@ -989,30 +956,30 @@ def test_one_substantiated_case_outweighs_an_unsubstantiated_one(
     assert finding.status is FindingStatus.confirmed
 
 
-def test_a_declared_finding_stands_when_the_complaint_does_not(
-    session: Session, world: World
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        pytest.param(
+            CaseOutcome.unsubstantiated, FindingStatus.open, id="declared-stands-when-complaint-not"
+        ),
+        pytest.param(
+            CaseOutcome.substantiated, FindingStatus.confirmed, id="substantiated-confirms-declared"
+        ),
+    ],
+)
+def test_a_verified_complaint_about_a_declared_finding(
+    session: Session, world: World, outcome: CaseOutcome, status: FindingStatus
 ) -> None:
     complaint, _ = complain(session, world, name="顾扬", category="亲属经商")
     cross_check(session=session, campaign_id=world.campaign_id, as_of=AS_OF)
     case = _case_of(session, complaint)
-    _verify(session, case, CaseOutcome.unsubstantiated)
+    _verify(session, case, outcome)
     finding = session.get(Finding, case.finding_id)
     assert finding is not None
-    assert (finding.source, finding.status) == (FindingSource.self_declared, FindingStatus.open)
-
-
-def test_a_substantiated_complaint_confirms_the_declared_finding(
-    session: Session, world: World
-) -> None:
-    complaint, _ = complain(session, world, name="顾扬", category="亲属经商")
-    cross_check(session=session, campaign_id=world.campaign_id, as_of=AS_OF)
-    case = _case_of(session, complaint)
-    _verify(session, case, CaseOutcome.substantiated)
-    finding = session.get(Finding, case.finding_id)
-    assert finding is not None
-    assert (finding.category, finding.status) == (
+    assert (finding.source, finding.category, finding.status) == (
+        FindingSource.self_declared,
         FindingCategory.relative_business,
-        FindingStatus.confirmed,
+        status,
     )
 
 

@@ -8,7 +8,6 @@ verifying discipline office reads them, through ``read_case``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -57,14 +56,7 @@ SECRETS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv(crypto.KEY_ENV, key)
-    monkeypatch.delenv(crypto.KEY_BLOCK_ENV, raising=False)
-    crypto.reset_keys()
-    yield key
-    crypto.reset_keys()
+pytestmark = pytest.mark.usefixtures("complaint_key")
 
 
 def assert_clean(text: str, where: str) -> None:

@@ -23,7 +23,6 @@ from models import (
     FindingCategory,
     FindingSource,
     FindingStatus,
-    Level,
     OrgType,
     RecusalSituation,
     Relation,
@@ -38,6 +37,7 @@ from qinglian.declarations.findings import (
     findings_by_category,
     list_findings,
 )
+from tests.factories import CODED_UNITS, add_cadre, add_units
 
 AS_OF = date(2012, 8, 20)
 
@@ -50,35 +50,10 @@ class World:
     declarations: dict[str, Declaration]
 
 
-def _unit(
-    session: Session, code: str, name: str, level: Level, kind: UnitKind, parent: Unit | None
-) -> Unit:
-    unit = Unit(
-        code=code,
-        name=name,
-        level=level,
-        kind=kind,
-        parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0,
-    )
-    session.add(unit)
-    session.flush()
-    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    return unit
-
-
 def _cadre(session: Session, staff_no: str, unit: Unit, category: int, **extra: Any) -> Cadre:
-    cadre = Cadre(
-        staff_no=staff_no,
-        name=f"干部{staff_no}",
-        unit_id=unit.id,
-        managing_unit_id=unit.parent_id or unit.id,
-        scope_category=category,
-        **extra,
+    return add_cadre(
+        session, unit, staff_no=staff_no, name=f"干部{staff_no}", scope_category=category, **extra
     )
-    session.add(cadre)
-    session.flush()
-    return cadre
 
 
 def declare(
@@ -115,32 +90,56 @@ def declare(
     return declaration
 
 
-def spouse_in_pharma(row: int = 2, employer: str = "连云港康泰医药有限公司") -> DeclaredRelative:
+def relative(
+    name: str, relation: Relation, employer: str, business_type: BusinessType, **extra: Any
+) -> DeclaredRelative:
+    """A 亲属从业 row (row 2 unless told) of a relative working within jurisdiction."""
+    fields: dict[str, Any] = {"row": 2, "within_jurisdiction": True, **extra}
     return DeclaredRelative(
         declaration_id=0,
         sheet="亲属从业",
-        row=row,
-        name="王某",
-        relation=Relation.spouse,
+        name=name,
+        relation=relation,
         employer=employer,
-        position="销售经理",
-        business_type=BusinessType.pharma_sales,
-        within_jurisdiction=True,
+        business_type=business_type,
+        **fields,
+    )
+
+
+def post(organisation: str, org_type: OrgType, title: str, **extra: Any) -> DeclaredPost:
+    """A 本人兼职 row, on row 2."""
+    return DeclaredPost(
+        declaration_id=0,
+        sheet="本人兼职",
+        row=2,
+        organisation=organisation,
+        org_type=org_type,
+        post=title,
+        **extra,
+    )
+
+
+def spouse_in_pharma(row: int = 2, employer: str = "连云港康泰医药有限公司") -> DeclaredRelative:
+    return relative(
+        "王某", Relation.spouse, employer, BusinessType.pharma_sales, row=row, position="销售经理"
+    )
+
+
+def hospital_head(**extra: Any) -> DeclaredPost:
+    """The director's post: heading a hospital within the bureau's jurisdiction."""
+    return post(
+        "连云港市第一人民医院",
+        OrgType.medical_unit_in_jurisdiction,
+        "院长",
+        is_leadership=True,
+        **extra,
     )
 
 
 @pytest.fixture
 def world(session: Session) -> World:
     """A province, two city bureaus, a hospital with a department, and six cadres' forms."""
-    province = _unit(session, "32", "江苏省卫生厅", Level.province, UnitKind.health_admin, None)
-    city = _unit(session, "3207", "连云港市卫生局", Level.city, UnitKind.health_admin, province)
-    other_city = _unit(session, "3201", "南京市卫生局", Level.city, UnitKind.health_admin, province)
-    hospital = _unit(
-        session, "320701", "连云港市妇幼保健院", Level.institution, UnitKind.public_medical, city
-    )
-    department = _unit(
-        session, "32070101", "妇产科", Level.department, UnitKind.public_medical, hospital
-    )
+    province, city, other_city, hospital, department = add_units(session, CODED_UNITS).values()
     campaign = Campaign(
         template_key="coi-2012",
         title="防止利益冲突专项活动",
@@ -163,56 +162,20 @@ def world(session: Session) -> World:
             campaign,
             director,
             spouse_in_pharma(),
-            DeclaredPost(
-                declaration_id=0,
-                sheet="本人兼职",
-                row=2,
-                organisation="连云港市第一人民医院",
-                org_type=OrgType.medical_unit_in_jurisdiction,
-                post="院长",
-                is_leadership=True,
-                approved=True,
-            ),
+            hospital_head(approved=True),
         ),
         "president": declare(
             session,
             campaign,
             president,
-            DeclaredRelative(
-                declaration_id=0,
-                sheet="亲属从业",
-                row=2,
-                name="顾某",
-                relation=Relation.child,
-                employer="中美史克",
-                business_type=BusinessType.foreign_pharma_senior_post,
-                within_jurisdiction=True,
-            ),
-            DeclaredPost(
-                declaration_id=0,
-                sheet="本人兼职",
-                row=2,
-                organisation="连云港市医学会",
-                org_type=OrgType.health_social_org,
-                post="副会长",
-                approved=True,
-                paid=True,
-            ),
+            relative("顾某", Relation.child, "中美史克", BusinessType.foreign_pharma_senior_post),
+            post("连云港市医学会", OrgType.health_social_org, "副会长", approved=True, paid=True),
         ),
         "head": declare(
             session,
             campaign,
             head,
-            DeclaredRelative(
-                declaration_id=0,
-                sheet="亲属从业",
-                row=2,
-                name="陈某",
-                relation=Relation.spouse,
-                employer="西安杨森",
-                business_type=BusinessType.foreign_pharma_senior_post,
-                within_jurisdiction=True,
-            ),
+            relative("陈某", Relation.spouse, "西安杨森", BusinessType.foreign_pharma_senior_post),
             DeclaredRecusal(
                 declaration_id=0,
                 sheet="回避事项",
@@ -392,15 +355,7 @@ def test_amendment_keeping_the_fact_adds_no_finding(session: Session, world: Wor
         world.campaign,
         director,
         spouse_in_pharma(row=5, employer="连云港康泰医药 有限公司"),
-        DeclaredPost(
-            declaration_id=0,
-            sheet="本人兼职",
-            row=2,
-            organisation="连云港市第一人民医院",
-            org_type=OrgType.medical_unit_in_jurisdiction,
-            post="院长",
-            is_leadership=True,
-        ),
+        hospital_head(),
         version=2,
     )
 
@@ -418,24 +373,9 @@ def test_amendment_adding_a_fact_adds_one_finding(session: Session, world: World
         world.campaign,
         director,
         spouse_in_pharma(),
-        DeclaredPost(
-            declaration_id=0,
-            sheet="本人兼职",
-            row=2,
-            organisation="连云港市第一人民医院",
-            org_type=OrgType.medical_unit_in_jurisdiction,
-            post="院长",
-            is_leadership=True,
-        ),
-        DeclaredRelative(
-            declaration_id=0,
-            sheet="亲属从业",
-            row=3,
-            name="王小某",
-            relation=Relation.child,
-            employer="江苏华康器械有限公司",
-            business_type=BusinessType.device_sales,
-            within_jurisdiction=True,
+        hospital_head(),
+        relative(
+            "王小某", Relation.child, "江苏华康器械有限公司", BusinessType.device_sales, row=3
         ),
         version=2,
     )

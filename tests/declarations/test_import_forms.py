@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -48,6 +47,7 @@ from qinglian.declarations.import_forms import (
     import_forms,
 )
 from qinglian.rules.scope import three_years_before
+from tests.factories import UnitRow, add_cadre, add_units, write_csv_rows
 
 AS_OF = date(2012, 9, 1)
 
@@ -61,7 +61,7 @@ class World:
     cadres: dict[str, Cadre]
 
 
-UNITS: list[tuple[str, str, Level, UnitKind, str | None]] = [
+UNITS: list[UnitRow] = [
     ("MOH", "卫生部", Level.ministry, UnitKind.health_admin, None),
     ("JS", "江苏省卫生厅", Level.province, UnitKind.health_admin, "MOH"),
     ("LYG", "连云港市卫生局", Level.city, UnitKind.health_admin, "JS"),
@@ -98,30 +98,12 @@ CADRES: list[dict[str, Any]] = [
 
 def build_world(session: Session) -> World:
     """Units, cadres and coi-2012 launched on 江苏省卫生厅; committed."""
-    units: dict[str, Unit] = {}
-    for code, name, level, kind, parent_code in UNITS:
-        parent = units.get(parent_code) if parent_code else None
-        unit = Unit(
-            code=code,
-            name=name,
-            level=level,
-            kind=kind,
-            parent_id=parent.id if parent else None,
-            depth=parent.depth + 1 if parent else 0,
-        )
-        session.add(unit)
-        session.flush()
-        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        units[code] = unit
+    units = add_units(session, UNITS)
     cadres: dict[str, Cadre] = {}
     for spec in CADRES:
         values = dict(spec)
-        unit = units[values.pop("unit")]
-        assert unit.id is not None
-        cadre = Cadre(unit_id=unit.id, managing_unit_id=unit.parent_id or unit.id, **values)
-        session.add(cadre)
+        cadre = add_cadre(session, units[values.pop("unit")], **values)
         cadres[cadre.staff_no] = cadre
-    session.flush()
     campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code="JS")
     session.commit()
     assert campaign.id is not None
@@ -166,17 +148,10 @@ def write_xlsx(path: Path, sheets: Sheets) -> Path:
     return path
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[Any]], encoding: str = "utf-8-sig") -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
 def write_csv_dir(directory: Path, sheets: Sheets, encoding: str = "utf-8-sig") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name, records in sheets.items():
-        write_csv(directory / f"{name}.csv", table_of(name, records), encoding)
+        write_csv_rows(directory / f"{name}.csv", table_of(name, records), encoding=encoding)
     return directory
 
 
@@ -478,7 +453,7 @@ def test_unfilled_template_rows_import_nothing(
 def test_english_headers_and_values(session: Session, world: World, tmp_path: Path) -> None:
     directory = tmp_path / "forms"
     directory.mkdir()
-    write_csv(
+    write_csv_rows(
         directory / "basics.csv",
         [
             ["staff_no", "nothing_to_declare", "submitted_on"],
@@ -486,7 +461,7 @@ def test_english_headers_and_values(session: Session, world: World, tmp_path: Pa
             ["F002", "yes", "2012-08-05"],
         ],
     )
-    write_csv(
+    write_csv_rows(
         directory / "relatives.csv",
         [
             ["Staff No", "Relative Name", "Relation", "Business Type", "Within Jurisdiction"],
@@ -797,7 +772,7 @@ def test_csv_per_sheet_directory_with_missing_sheets(
 
 
 def test_a_single_basics_csv(session: Session, world: World, tmp_path: Path) -> None:
-    path = write_csv(
+    path = write_csv_rows(
         tmp_path / "基本情况.csv",
         table_of(
             "基本情况", [{"工号": "F002", "无报告事项": "是"}, {"工号": "L001", "无报告事项": "是"}]
@@ -813,7 +788,9 @@ def test_a_single_basics_csv(session: Session, world: World, tmp_path: Path) -> 
 def test_a_single_csv_must_be_the_basics(
     session: Session, world: World, tmp_path: Path, name: str, message: str
 ) -> None:
-    path = write_csv(tmp_path / name, table_of("基本情况", [{"工号": "F002", "无报告事项": "是"}]))
+    path = write_csv_rows(
+        tmp_path / name, table_of("基本情况", [{"工号": "F002", "无报告事项": "是"}])
+    )
     with pytest.raises(QinglianError, match=message):
         run_import(session, world, path)
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlmodel import Session
 
 from qinglian.core.errors import ImportRejected, QinglianError
@@ -20,10 +20,10 @@ from tests.declarations.test_import_forms import (
     run_import,
     table_of,
     valid_sheets,
-    write_csv,
     write_csv_dir,
     write_xlsx,
 )
+from tests.factories import write_csv_rows, write_xlsx_rows
 
 
 @pytest.fixture
@@ -32,14 +32,7 @@ def world(session: Session) -> World:
 
 
 def _basics_workbook(path: Path, rows: list[list[object]], title: str = "基本情况") -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
-    return path
+    return write_xlsx_rows(path, rows, title=title)
 
 
 BASICS_HEADER = [
@@ -165,7 +158,7 @@ def missing_file(tmp: Path) -> Path:
 
 def csv_dir_with_a_stray_file(tmp: Path) -> Path:
     directory = write_csv_dir(tmp / "forms", valid_sheets())
-    write_csv(directory / "亲属.csv", [["工号"], ["F001"]])
+    write_csv_rows(directory / "亲属.csv", [["工号"], ["F001"]])
     return directory
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from qinglian.exchange.quarantine import rejected_path, write_rejected
 from qinglian.exchange.reading import read_rows
 from qinglian.exchange.rows import RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
+from tests.factories import write_csv_rows, write_xlsx_rows
 
 COLUMNS = (
     ColumnSpec("code", "单位编码", ("unit code", "code"), required=True),
@@ -35,24 +36,9 @@ COLUMNS = (
 )
 
 
-def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, title: str = "单位") -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    for row in rows:
-        sheet.append(list(row))
-    workbook.save(path)
-    return path
-
-
-def write_csv(
-    path: Path, rows: Sequence[Sequence[Any]], *, encoding: str = "utf-8", delimiter: str = ","
-) -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter).writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+# One sheet named 单位; CSV in UTF-8 without a BOM unless a test asks otherwise.
+write_xlsx = partial(write_xlsx_rows, title="单位")
+write_csv = partial(write_csv_rows, encoding="utf-8")
 
 
 # --- cell parsers --------------------------------------------------------------------------

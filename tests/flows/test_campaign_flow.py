@@ -50,11 +50,9 @@ from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.settings import Settings, get_settings
 from qinglian.declarations.findings import review_findings
-from qinglian.org.import_cadres import import_cadres
-from qinglian.org.import_units import import_units
 from qinglian.reporting.document.files import default_report_path, reports_dir
 from qinglian.reporting.document.sections import SECTIONS
-from tests.factories import FB, JS, LYG, MOH, UNITS, write_cadres, write_units
+from tests.factories import FB, JS, LYG, MOH, UNITS, import_seed_tree
 
 TITLES = {
     "mobilize": "动员部署",
@@ -76,8 +74,7 @@ YEAR_END = date(2012, 12, 31)
 def tree(qinglian_home: Settings, tmp_path: Path) -> Settings:
     """The factories' units and cadres, imported; no campaign yet."""
     with db.session_scope() as session:
-        import_units(session=session, path=write_units(tmp_path / "units.csv"))
-        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
+        import_seed_tree(session, tmp_path)
     return qinglian_home
 
 

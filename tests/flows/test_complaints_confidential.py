@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime, FlowRunFilterTags
 from typer.testing import CliRunner
 
 from flows.phase import start_phase
 from models.flow_inputs import PhaseRunInput
-from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.main import app
-from qinglian.complaints import crypto
 from qinglian.complaints.intake import add_complaint
 from qinglian.core import db
 from qinglian.core.settings import Settings
-from qinglian.org.import_cadres import import_cadres
-from qinglian.org.import_units import import_units
-from tests.factories import FB, LYG, MOH, write_cadres, write_units
+from tests.factories import FB, LYG, launch_seed_campaign
 
 CONTENT = "机密举报正文：其配偶经营药品批发"
 CONTACT = "举报人 手机 13912345678"
@@ -52,16 +46,10 @@ def _artifact_texts(since: datetime, campaign_id: int) -> list[str]:
 
 
 def test_complaint_text_and_contact_reach_no_artifact_status_or_finding(
-    qinglian_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qinglian_home: Settings, tmp_path: Path, complaint_key: str
 ) -> None:
-    monkeypatch.setenv(crypto.KEY_ENV, base64.urlsafe_b64encode(b"c" * 32).decode())
-    crypto.reset_keys()
     with db.session_scope() as session:
-        import_units(session=session, path=write_units(tmp_path / "units.csv"))
-        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
-        campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
-        assert campaign.id is not None
-        campaign_id = campaign.id
+        campaign_id = launch_seed_campaign(session, tmp_path)
         add_complaint(
             session=session,
             campaign_id=campaign_id,

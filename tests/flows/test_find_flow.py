@@ -12,16 +12,13 @@ from sqlmodel import func, select
 from flows.phase import start_phase
 from models import Deliverable, Finding, Unit
 from models.flow_inputs import PhaseRunInput
-from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.settings import Settings
 from qinglian.declarations.columns import BASICS, POSTS, RELATIVES, SECTIONS
 from qinglian.declarations.import_forms import import_forms
 from qinglian.demo.find import write_forms_xlsx
-from qinglian.org.import_cadres import import_cadres
-from qinglian.org.import_units import import_units
 from qinglian.reporting.artifacts import artifact_key
-from tests.factories import FB, FB_OBSTETRICS, LYG, MOH, write_cadres, write_units
+from tests.factories import FB, FB_OBSTETRICS, LYG, launch_seed_campaign
 
 ON_TIME, LATE, END = date(2012, 8, 6), date(2012, 8, 8), date(2012, 8, 31)
 
@@ -48,11 +45,7 @@ def _forms(path: Path) -> Path:
 
 def test_find_phase_collects_detects_and_rolls_up(qinglian_home: Settings, tmp_path: Path) -> None:
     with db.session_scope() as session:
-        import_units(session=session, path=write_units(tmp_path / "units.csv"))
-        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
-        campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
-        assert campaign.id is not None
-        campaign_id = campaign.id
+        campaign_id = launch_seed_campaign(session, tmp_path)
         report = import_forms(
             session=session,
             path=_forms(tmp_path / "forms.xlsx"),

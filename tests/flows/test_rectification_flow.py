@@ -28,12 +28,9 @@ from models.rectification import (
     RectificationItemUpdate,
     RectificationVerification,
 )
-from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.core.settings import Settings
-from qinglian.org.import_cadres import import_cadres
-from qinglian.org.import_units import import_units
 from qinglian.rectification.creation import ensure_rectification_items
 from qinglian.rectification.progress import (
     get_rectification,
@@ -41,7 +38,7 @@ from qinglian.rectification.progress import (
     update_rectification,
     update_rectification_status,
 )
-from tests.factories import MOH, write_cadres, write_units
+from tests.factories import launch_seed_campaign
 
 SECRET_TEXT = "举报内容：其配偶承揽本院药品配送（测试）"
 MEASURE = "责令其配偶退出本院药品配送业务"
@@ -53,13 +50,11 @@ DONE_ON = date(2012, 10, 20)
 def item_id(qinglian_home: Settings, tmp_path: Path) -> int:
     """An item in progress for a confirmed finding that came from a complaint."""
     with db.session_scope() as session:
-        import_units(session=session, path=write_units(tmp_path / "units.csv"))
-        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
-        campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
+        campaign_id = launch_seed_campaign(session, tmp_path)
         cadre = session.exec(select(Cadre).where(Cadre.staff_no == "FB001")).one()
-        assert campaign.id is not None and cadre.id is not None
+        assert cadre.id is not None
         finding = Finding(
-            campaign_id=campaign.id,
+            campaign_id=campaign_id,
             cadre_id=cadre.id,
             unit_id=cadre.unit_id,
             source=FindingSource.complaint,
@@ -73,9 +68,9 @@ def item_id(qinglian_home: Settings, tmp_path: Path) -> int:
         session.add(finding)
         session.flush()
         assert finding.id is not None
-        ensure_rectification_items(session=session, campaign_id=campaign.id, default_due=DUE)
+        ensure_rectification_items(session=session, campaign_id=campaign_id, default_due=DUE)
         item = rectification_for_finding(
-            session=session, campaign_id=campaign.id, finding_id=finding.id
+            session=session, campaign_id=campaign_id, finding_id=finding.id
         )
         update_rectification(
             session=session,

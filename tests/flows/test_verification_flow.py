@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextvars
 import threading
 import time
@@ -21,32 +20,23 @@ from flows.verification import verify_case
 from models import Finding, FindingStatus
 from models.complaint import VerificationCase
 from models.flow_inputs import VerifyCaseInput
-from qinglian.campaigns.launch import launch_campaign
-from qinglian.complaints import crypto
 from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.intake import add_complaint
 from qinglian.complaints.matching import match_complaints
 from qinglian.core import db
 from qinglian.core.settings import Settings
-from qinglian.org.import_cadres import import_cadres
-from qinglian.org.import_units import import_units
-from tests.factories import MOH, write_cadres, write_units
+from tests.factories import launch_seed_campaign
 
 SECRET_TEXT = "举报内容：其配偶经营药品批发（测试）"
 
 
 @pytest.fixture
-def case_id(qinglian_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setenv(crypto.KEY_ENV, base64.urlsafe_b64encode(b"k" * 32).decode())
-    crypto.reset_keys()
+def case_id(qinglian_home: Settings, tmp_path: Path, complaint_key: str) -> int:
     with db.session_scope() as session:
-        import_units(session=session, path=write_units(tmp_path / "units.csv"))
-        import_cadres(session=session, path=write_cadres(tmp_path / "cadres.csv"))
-        campaign, _ = launch_campaign(session=session, template_key="coi-2012", root_code=MOH)
-        assert campaign.id is not None
+        campaign_id = launch_seed_campaign(session, tmp_path)
         add_complaint(
             session=session,
-            campaign_id=campaign.id,
+            campaign_id=campaign_id,
             channel="hotline",
             received_on=date(2012, 8, 14),
             anonymous=True,
@@ -57,8 +47,8 @@ def case_id(qinglian_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyP
             contact=None,
             as_of=date(2012, 8, 31),
         )
-        match_complaints(session=session, campaign_id=campaign.id)
-        cross_check(session=session, campaign_id=campaign.id, as_of=date(2012, 8, 31))
+        match_complaints(session=session, campaign_id=campaign_id)
+        cross_check(session=session, campaign_id=campaign_id, as_of=date(2012, 8, 31))
         case = session.exec(select(VerificationCase)).one()
         assert case.id is not None
         return case.id

@@ -7,11 +7,11 @@ import io
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
 from models import Cadre, Level, Unit
@@ -23,19 +23,10 @@ from qinglian.org.import_cadres import (
     parse_scope_category,
 )
 from qinglian.org.import_units import import_units
+from tests.factories import CADRE_HEADERS, write_csv_rows, write_xlsx_rows
 
 AS_OF = date(2012, 9, 1)
-HEADERS = [
-    "工号",
-    "姓名",
-    "单位编码",
-    "职务",
-    "职级",
-    "适用类别",
-    "管理单位编码",
-    "是否离退休",
-    "离任日期",
-]
+HEADERS = list(CADRE_HEADERS)
 KEYS = [
     "staff_no",
     "name",
@@ -88,27 +79,12 @@ def rows_of(records: Sequence[dict[str, Any]]) -> list[list[Any]]:
     return [HEADERS, *([record.get(key) for key in KEYS] for record in records)]
 
 
-def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], title: str = "干部") -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    for row in rows:
-        sheet.append(list(row))
-    workbook.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: Sequence[Sequence[Any]], encoding: str = "utf-8-sig") -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+write_xlsx = partial(write_xlsx_rows, title="干部")
 
 
 @pytest.fixture
 def units(session: Session, tmp_path: Path) -> dict[str, Unit]:
-    import_units(session=session, path=write_csv(tmp_path / "units.csv", UNITS))
+    import_units(session=session, path=write_csv_rows(tmp_path / "units.csv", UNITS))
     session.commit()
     return {unit.code: unit for unit in session.exec(select(Unit)).all()}
 
@@ -228,7 +204,9 @@ def test_date_variants(
 def test_csv_in_every_encoding(
     session: Session, tmp_path: Path, units: dict[str, Unit], encoding: str
 ) -> None:
-    report = _import(session, write_csv(tmp_path / "干部.csv", rows_of(CADRES), encoding))
+    report = _import(
+        session, write_csv_rows(tmp_path / "干部.csv", rows_of(CADRES), encoding=encoding)
+    )
     assert (report.sheet, report.created) == ("干部", 5)
     assert cadres(session)["F101"].left_on == date(2012, 8, 9)
 
@@ -247,7 +225,7 @@ def test_english_headers(session: Session, tmp_path: Path, units: dict[str, Unit
         ],
         ["X1", "赵六", "320701", "副院长", "3", "32", "no", "2012-01-31"],
     ]
-    report = _import(session, write_csv(tmp_path / "c.csv", rows))
+    report = _import(session, write_csv_rows(tmp_path / "c.csv", rows))
     assert report.created == 1
     cadre = cadres(session)["X1"]
     assert (cadre.managing_unit_id, cadre.retired, cadre.left_on) == (
@@ -261,7 +239,7 @@ def test_left_the_post_without_retiring_is_fine(
     session: Session, tmp_path: Path, units: dict[str, Unit]
 ) -> None:
     records = [{**CADRES[2], "retired": "否", "left_on": "2012-03-01"}]
-    report = _import(session, write_csv(tmp_path / "c.csv", rows_of(records)))
+    report = _import(session, write_csv_rows(tmp_path / "c.csv", rows_of(records)))
     assert report.created == 1
     assert cadres(session)["L001"].left_on == date(2012, 3, 1)
 
@@ -278,12 +256,12 @@ def test_reimport_is_a_no_op(session: Session, tmp_path: Path, units: dict[str, 
 
 
 def test_changed_rows_are_updated(session: Session, tmp_path: Path, units: dict[str, Unit]) -> None:
-    _import(session, write_csv(tmp_path / "c.csv", rows_of(CADRES)))
+    _import(session, write_csv_rows(tmp_path / "c.csv", rows_of(CADRES)))
     session.commit()
     records = [dict(record) for record in CADRES]
     records[3].update(post="党委书记", unit_code="3207", scope_category=1)
     records[4].update(retired="否", left_on=None)
-    report = _import(session, write_csv(tmp_path / "c2.csv", rows_of(records)))
+    report = _import(session, write_csv_rows(tmp_path / "c2.csv", rows_of(records)))
     assert (report.created, report.updated, report.unchanged) == (0, 2, 3)
     session.commit()
     got = cadres(session)
@@ -298,10 +276,10 @@ def test_changed_rows_are_updated(session: Session, tmp_path: Path, units: dict[
 def test_absent_optional_columns_keep_what_the_database_has(
     session: Session, tmp_path: Path, units: dict[str, Unit]
 ) -> None:
-    _import(session, write_csv(tmp_path / "c.csv", rows_of(CADRES)))
+    _import(session, write_csv_rows(tmp_path / "c.csv", rows_of(CADRES)))
     session.commit()
     rows = [["工号", "姓名", "单位编码", "适用类别"], ["F101", "陈主任", "32070101", "4"]]
-    report = _import(session, write_csv(tmp_path / "short.csv", rows))
+    report = _import(session, write_csv_rows(tmp_path / "short.csv", rows))
     assert (report.updated, report.unchanged) == (0, 1)
     head = cadres(session)["F101"]
     assert (head.post, head.retired, head.left_on) == ("科主任", True, date(2012, 8, 9))
@@ -377,13 +355,13 @@ def test_invalid_file_is_rejected_whole(
 def test_rejection_leaves_existing_cadres_alone(
     session: Session, tmp_path: Path, units: dict[str, Unit]
 ) -> None:
-    _import(session, write_csv(tmp_path / "c.csv", rows_of(CADRES)))
+    _import(session, write_csv_rows(tmp_path / "c.csv", rows_of(CADRES)))
     session.commit()
     before = snapshot(session)
     records = _with(0, name="改了名字")
     records[1]["scope_category"] = "九"
     with pytest.raises(ImportRejected):
-        _import(session, write_csv(tmp_path / "c2.csv", rows_of(records)))
+        _import(session, write_csv_rows(tmp_path / "c2.csv", rows_of(records)))
     assert snapshot(session) == before
 
 
@@ -422,7 +400,7 @@ def test_ten_thousand_rows_import_quickly(
         }
         for n in range(10_000)
     ]
-    path = write_csv(tmp_path / "big.csv", rows_of(records))
+    path = write_csv_rows(tmp_path / "big.csv", rows_of(records))
 
     started = time.perf_counter()
     report = _import(session, path)

@@ -5,30 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from models import Level, Unit, UnitKind
 from qinglian.core.errors import ImportRejected
 from qinglian.org.import_units import import_units
 from qinglian.org.unit_cells import parse_aliases, parse_kind, parse_level
+from tests.factories import UNIT_HEADERS, write_csv_rows, write_xlsx_rows
 
-HEADERS = [
-    "单位编码",
-    "单位名称",
-    "简称",
-    "层级",
-    "类型",
-    "上级单位编码",
-    "办公室邮箱",
-    "办公室Webhook",
-    "负责人",
-    "纪检邮箱",
-]
+HEADERS = list(UNIT_HEADERS)
 KEYS = [
     "code",
     "name",
@@ -84,22 +74,7 @@ def _key(header: str) -> str:
     return KEYS[HEADERS.index(header)] if header in HEADERS else header
 
 
-def write_xlsx(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "单位"
-    for row in rows:
-        sheet.append(list(row))
-    workbook.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: Sequence[Sequence[Any]], encoding: str = "utf-8-sig") -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+write_xlsx = partial(write_xlsx_rows, title="单位")
 
 
 def units_by_code(session: Session) -> dict[str, Unit]:
@@ -192,7 +167,7 @@ def test_import_builds_the_tree(session: Session, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_in_every_encoding(session: Session, tmp_path: Path, encoding: str) -> None:
-    path = write_csv(tmp_path / "单位.csv", rows_of(TREE), encoding)
+    path = write_csv_rows(tmp_path / "单位.csv", rows_of(TREE), encoding=encoding)
     report = import_units(session=session, path=path)
     assert (report.sheet, report.created) == ("单位", 5)
     assert units_by_code(session)["320701"].aliases == ["连妇保", "连云港妇保"]
@@ -204,7 +179,7 @@ def test_english_headers_and_values(session: Session, tmp_path: Path) -> None:
         ["000", "卫生部", "ministry", "health_admin", "", "", "", ""],
         ["32", "江苏省卫生厅", "province", "health_admin", "000", "a@b.cn", "js-office", "苏卫"],
     ]
-    report = import_units(session=session, path=write_csv(tmp_path / "units.csv", rows))
+    report = import_units(session=session, path=write_csv_rows(tmp_path / "units.csv", rows))
     assert report.created == 2
     js = units_by_code(session)["32"]
     assert (js.office_email, js.office_webhook, js.aliases) == ("a@b.cn", "js-office", ["苏卫"])
@@ -212,7 +187,7 @@ def test_english_headers_and_values(session: Session, tmp_path: Path) -> None:
 
 def test_any_unit_without_parent_is_a_root(session: Session, tmp_path: Path) -> None:
     records = [{"code": "5201", "name": "镇宁县卫食局", "level": "县", "kind": "行政"}]
-    import_units(session=session, path=write_csv(tmp_path / "u.csv", rows_of(records)))
+    import_units(session=session, path=write_csv_rows(tmp_path / "u.csv", rows_of(records)))
     unit = units_by_code(session)["5201"]
     assert (unit.parent_id, unit.depth, unit.path) == (None, 0, f"/{unit.id}/")
 
@@ -222,7 +197,9 @@ def test_parent_may_already_be_in_the_database(
 ) -> None:
     records = [{"code": "320702", "name": "连云港市第一人民医院", "level": "单位", "kind": "医疗"}]
     records[0]["parent_code"] = "3207"
-    report = import_units(session=session, path=write_csv(tmp_path / "more.csv", rows_of(records)))
+    report = import_units(
+        session=session, path=write_csv_rows(tmp_path / "more.csv", rows_of(records))
+    )
     assert report.created == 1
     new = units_by_code(session)["320702"]
     assert new.parent_id == tree["3207"].id
@@ -244,7 +221,7 @@ def test_changed_fields_are_updated(
     records[3]["aliases"] = "连妇保"
     records[2]["office_email"] = None
     records[1]["name"] = "江苏省卫生和计划生育委员会"
-    path = write_csv(tmp_path / "tree.csv", rows_of(records))
+    path = write_csv_rows(tmp_path / "tree.csv", rows_of(records))
     report = import_units(session=session, path=path)
     assert (report.created, report.updated, report.unchanged) == (0, 3, 2)
     session.commit()
@@ -258,7 +235,7 @@ def test_absent_optional_columns_keep_what_the_database_has(
     session: Session, tmp_path: Path, tree: dict[str, Unit]
 ) -> None:
     rows = [["单位编码", "单位名称", "层级", "类型"], ["3207", "连云港市卫生局", "市", "行政"]]
-    report = import_units(session=session, path=write_csv(tmp_path / "short.csv", rows))
+    report = import_units(session=session, path=write_csv_rows(tmp_path / "short.csv", rows))
     assert (report.updated, report.unchanged) == (0, 1)
     lyg = units_by_code(session)["3207"]
     assert (lyg.parent_id, lyg.office_webhook) == (tree["32"].id, "lyg-wecom")
@@ -273,7 +250,9 @@ def test_moving_a_unit_moves_its_whole_subtree(
         {**TREE[2], "parent_code": "15"},
     ]
     records[0]["parent_code"] = "000"
-    report = import_units(session=session, path=write_csv(tmp_path / "move.csv", rows_of(records)))
+    report = import_units(
+        session=session, path=write_csv_rows(tmp_path / "move.csv", rows_of(records))
+    )
     assert (report.created, report.updated) == (1, 1)
     session.commit()
     units = units_by_code(session)
@@ -431,7 +410,7 @@ def test_rejection_leaves_the_database_as_it_was(
         {**TREE[2], "parent_code": "nowhere"},
     ]
     with pytest.raises(ImportRejected) as caught:
-        import_units(session=session, path=write_csv(tmp_path / "bad.csv", rows_of(records)))
+        import_units(session=session, path=write_csv_rows(tmp_path / "bad.csv", rows_of(records)))
     assert _matches(caught.value.errors, [(4, "上级单位编码", "「nowhere」")])
     assert snapshot(session) == before
 
@@ -442,7 +421,7 @@ def test_a_database_cycle_is_caught(
     # 江苏 under 妇产科, which (in the database) sits below 江苏.
     records = [{**TREE[1], "parent_code": "32070101"}]
     with pytest.raises(ImportRejected) as caught:
-        import_units(session=session, path=write_csv(tmp_path / "loop.csv", rows_of(records)))
+        import_units(session=session, path=write_csv_rows(tmp_path / "loop.csv", rows_of(records)))
     assert _matches(
         caught.value.errors, [(2, "上级单位编码", "循环：32 → 32070101 → 320701 → 3207 → 32")]
     )
@@ -453,7 +432,7 @@ def test_a_level_change_must_fit_children_in_the_database(
 ) -> None:
     records = [{**TREE[3], "level": "科室"}]
     with pytest.raises(ImportRejected) as caught:
-        import_units(session=session, path=write_csv(tmp_path / "lvl.csv", rows_of(records)))
+        import_units(session=session, path=write_csv_rows(tmp_path / "lvl.csv", rows_of(records)))
     assert _matches(caught.value.errors, [(2, "层级", "数据库中的下级单位「32070101」是科室级")])
 
 
@@ -508,7 +487,7 @@ def test_skip_invalid_imports_the_good_rows_and_quarantines_the_rest(
 
 
 def test_skip_invalid_with_nothing_wrong_writes_no_file(session: Session, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "ok.csv", rows_of(TREE))
+    path = write_csv_rows(tmp_path / "ok.csv", rows_of(TREE))
     report = import_units(session=session, path=path, skip_invalid=True)
     assert report.created == 5 and report.rejected_file is None
     assert not (tmp_path / "ok.rejected.csv").exists()

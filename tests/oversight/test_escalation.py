@@ -25,7 +25,6 @@ from models.enums import (
 from models.finding import Finding, RuleReviewItem
 from models.form import Declaration
 from models.outbox import NotifyContact, OutboxItem, OutboxMessage
-from models.unit import Unit
 from qinglian.notify.protocol import RecordingNotifier
 from qinglian.oversight.delivery import deliver
 from qinglian.oversight.lagging import find_lagging_units, unit_loads
@@ -39,10 +38,31 @@ from qinglian.rectification.progress import (
     update_rectification_status,
 )
 from qinglian.rules.ladder import LaggingThresholds, default_ladder
+from tests.factories import UnitRow, add_units
 
 START = date(2012, 7, 16)
 SECRET_TEXT = "举报人李四反映其妻在本院承揽药品配送"
 NAMES = ("施庆喜", "王局长", "李四", "潘菁")
+
+
+ADMIN, MEDICAL = UnitKind.health_admin, UnitKind.public_medical
+UNITS: tuple[UnitRow, ...] = (
+    ("JS", "江苏省卫生厅", Level.province, ADMIN, None),
+    ("JS-LYG", "连云港市卫生局", Level.city, ADMIN, "JS"),
+    ("JS-LYG-FB", "连云港市妇幼保健院", Level.institution, MEDICAL, "JS-LYG"),
+    ("JS-LYG-FB-CK", "产科", Level.department, MEDICAL, "JS-LYG-FB"),
+)
+# Who each unit's notices go to; 产科 has no contact of its own.
+CONTACTS: dict[str, dict[str, str]] = {
+    "JS": {"office_webhook": "js-office", "discipline_email": "jjz@js.example.cn"},
+    "JS-LYG": {
+        "office_webhook": "LYG-WeCom",
+        "office_email": "Office@lyg.example.cn",
+        "head": "王局长",
+        "discipline_email": "jjz@lyg.example.cn",
+    },
+    "JS-LYG-FB": {"office_email": "office@fb.example.cn", "head": "施庆喜"},
+}
 
 
 @dataclass
@@ -55,60 +75,9 @@ class Tree:
     finding_id: int
 
 
-def _unit(session: Session, parent: Unit | None, **fields: object) -> Unit:
-    unit = Unit(
-        parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0, **fields
-    )
-    session.add(unit)
-    session.flush()
-    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    session.add(unit)
-    session.flush()
-    return unit
-
-
 def build_tree(session: Session, template_key: str = "coi-2012") -> Tree:
     """江苏省卫生厅 → 连云港市卫生局 → 连妇保 → 产科, and a campaign rooted at the province."""
-    js = _unit(
-        session,
-        None,
-        code="JS",
-        name="江苏省卫生厅",
-        level=Level.province,
-        kind=UnitKind.health_admin,
-        office_webhook="js-office",
-        discipline_email="jjz@js.example.cn",
-    )
-    lyg = _unit(
-        session,
-        js,
-        code="JS-LYG",
-        name="连云港市卫生局",
-        level=Level.city,
-        kind=UnitKind.health_admin,
-        office_webhook="LYG-WeCom",
-        office_email="Office@lyg.example.cn",
-        head="王局长",
-        discipline_email="jjz@lyg.example.cn",
-    )
-    fb = _unit(
-        session,
-        lyg,
-        code="JS-LYG-FB",
-        name="连云港市妇幼保健院",
-        level=Level.institution,
-        kind=UnitKind.public_medical,
-        office_email="office@fb.example.cn",
-        head="施庆喜",
-    )
-    ck = _unit(
-        session,
-        fb,
-        code="JS-LYG-FB-CK",
-        name="产科",
-        level=Level.department,
-        kind=UnitKind.public_medical,
-    )
+    js, lyg, fb, ck = add_units(session, UNITS, CONTACTS).values()
     add_contact(session=session, unit_id=lyg.id or 0, role=ContactRole.head, target="lyg-head")
     campaign = Campaign(
         template_key=template_key,

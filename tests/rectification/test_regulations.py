@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
-from models import Campaign, Level, RuleDecision, RuleReviewItem, Unit, UnitKind
+from models import Campaign, RuleDecision, RuleReviewItem, Unit
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.rectification.import_regulations import import_rules_review, parse_decision
 from qinglian.rectification.regulations import (
@@ -22,6 +21,7 @@ from qinglian.rectification.regulations import (
     review_state,
     rules_review_status,
 )
+from tests.factories import CODED_UNITS, add_units, write_csv_rows, write_xlsx_rows
 
 AS_OF = date(2012, 9, 10)
 HEADERS = ["单位编码", "制度名称", "处理意见", "理由", "完成时限", "完成日期"]
@@ -102,51 +102,19 @@ def test_parse_decision_refuses(text: str) -> None:
 
 
 def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "制度清单"
-    sheet.append(["连云港市卫生系统制度清单"])  # a title row above the header
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(list(row))
-    workbook.save(path)
-    return path
+    # A title row above the header, as offices head their sheets.
+    table = [["连云港市卫生系统制度清单"], headers, *rows]
+    return write_xlsx_rows(path, table, title="制度清单")
 
 
 def write_csv(path: Path, rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow(["" if cell is None else cell for cell in row])
-    return path
-
-
-def _unit(
-    session: Session, code: str, name: str, level: Level, kind: UnitKind, parent: Unit | None
-) -> Unit:
-    unit = Unit(
-        code=code,
-        name=name,
-        level=level,
-        kind=kind,
-        parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0,
-    )
-    session.add(unit)
-    session.flush()
-    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    return unit
+    return write_csv_rows(path, [headers, *rows])
 
 
 @pytest.fixture
 def campaign(session: Session) -> Campaign:
     """A campaign rooted at 连云港市卫生局; 南京市卫生局 sits outside it."""
-    province = _unit(session, "32", "江苏省卫生厅", Level.province, UnitKind.health_admin, None)
-    city = _unit(session, "3207", "连云港市卫生局", Level.city, UnitKind.health_admin, province)
-    _unit(session, "3201", "南京市卫生局", Level.city, UnitKind.health_admin, province)
-    _unit(session, "320701", "连云港市妇幼保健院", Level.institution, UnitKind.public_medical, city)
+    city = add_units(session, CODED_UNITS[:4])["3207"]  # no department
     campaign = Campaign(
         template_key="coi-2012", title="专项活动", root_unit_id=city.id, start_on=date(2012, 7, 16)
     )

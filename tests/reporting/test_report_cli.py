@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from docx import Document
 from sqlmodel import Session, func, select
 
@@ -24,7 +23,6 @@ from models.complaint import Complaint, VerificationCase
 from models.enums import FindingCategory, FindingSource
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary
 from qinglian.campaigns.launch import complete_campaign
-from qinglian.complaints import crypto
 from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.intake import add_complaint
 from qinglian.core.errors import NotFoundError, QinglianError
@@ -115,15 +113,6 @@ def sqlite_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Qing
         yield harness
 
 
-@pytest.fixture
-def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(crypto.KEY_ENV, Fernet.generate_key().decode())
-    monkeypatch.delenv(crypto.KEY_BLOCK_ENV, raising=False)
-    crypto.reset_keys()
-    yield
-    crypto.reset_keys()
-
-
 def launch(cli: Qinglian, tmp_path: Path, *, cadres: bool = False) -> str:
     """The seeds' chain plus 浙江 and 兵团, coi-2012 launched on 卫生部; the campaign id."""
     cli.ok("units", "import", write_units(tmp_path / "units.xlsx", (*UNITS, *MORE_UNITS)))
@@ -138,7 +127,7 @@ def campaign(cli: Qinglian, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def filled(cli: Qinglian, tmp_path: Path, complaint_key: None) -> str:
+def filled(cli: Qinglian, tmp_path: Path, complaint_key: str) -> str:
     """The campaign mid-way: a leading group and a narrative at 卫生部, findings in both
     provinces, and a named complaint about 顾扬 cross-checked into an open case."""
     campaign_id = launch(cli, tmp_path, cadres=True)

@@ -9,14 +9,13 @@ a different campaign.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlmodel import Session, func, select
 
 from models import Deliverable, Phase, RuleReviewItem, Unit
@@ -35,7 +34,6 @@ from models.rectification import RectificationItem
 from models.summary import NARRATIVE_MAX_CHARS, PhaseSummary, SummaryFigures, UnitSummary
 from qinglian.campaigns.launch import launch_campaign, record_delivery, record_leading_group
 from qinglian.campaigns.templates import get_template
-from qinglian.complaints import crypto
 from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.intake import add_complaint
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
@@ -47,7 +45,7 @@ from qinglian.reporting.import_narratives import import_narratives
 from qinglian.reporting.narratives import submit_narrative, summary_deliverable_kind
 from qinglian.reporting.summary_figures import compute_summaries, walk
 from qinglian.reporting.summary_store import record_phase_summaries, stored_summaries
-from tests.factories import write_table
+from tests.factories import UnitRow, add_units, write_table
 
 START = date(2012, 7, 16)  # coi-2012's own start
 AS_OF = date(2012, 9, 20)  # three weeks into 整改纠正
@@ -56,7 +54,7 @@ TODAY = AS_OF
 
 ADMIN, MEDICAL = UnitKind.health_admin, UnitKind.public_medical
 # code, name, level, kind, parent code ("" for a root). XJB is a root of its own: no campaign.
-UNITS: tuple[tuple[str, str, Level, UnitKind, str], ...] = (
+UNITS: tuple[UnitRow, ...] = (
     ("MOH", "卫生部", Level.ministry, ADMIN, ""),
     ("JS", "江苏省卫生厅", Level.province, ADMIN, "MOH"),
     ("LYG", "连云港市卫生局", Level.city, ADMIN, "JS"),
@@ -89,23 +87,7 @@ class World:
 
 def build_world(session: Session) -> World:
     """The units above, and coi-2012 launched on 卫生部 at its own start; committed."""
-    units: dict[str, Unit] = {}
-    for code, name, level, kind, parent_code in UNITS:
-        parent = units.get(parent_code)
-        unit = Unit(
-            code=code,
-            name=name,
-            level=level,
-            kind=kind,
-            parent_id=parent.id if parent else None,
-            depth=parent.depth + 1 if parent else 0,
-        )
-        session.add(unit)
-        session.flush()
-        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        session.add(unit)
-        units[code] = unit
-    session.flush()
+    units = add_units(session, UNITS)
     campaign, created = launch_campaign(session=session, template_key="coi-2012", root_code="MOH")
     assert created and campaign.id is not None and campaign.start_on == START
     session.commit()
@@ -267,15 +249,6 @@ def busy(session: Session) -> Busy:
     return build_busy(session)
 
 
-@pytest.fixture
-def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(crypto.KEY_ENV, Fernet.generate_key().decode())
-    monkeypatch.delenv(crypto.KEY_BLOCK_ENV, raising=False)
-    crypto.reset_keys()
-    yield
-    crypto.reset_keys()
-
-
 def nodes(tree: UnitSummary) -> dict[str, UnitSummary]:
     return {node.code: node for node in walk(tree)}
 
@@ -434,7 +407,7 @@ def test_a_summary_of_a_unit_outside_the_campaign_is_refused(
 
 
 def test_a_replay_does_not_see_a_case_opened_later(
-    session: Session, busy: Busy, complaint_key: None
+    session: Session, busy: Busy, complaint_key: str
 ) -> None:
     world = busy.world
     cadre = Cadre(
