@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
-
 from qinglian.cli.common import friendly
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
+from qinglian.cli.database import SkipInvalid, database_app, import_file
 from qinglian.org.import_cadres import import_cadres
 
-app = typer.Typer(
-    name="cadres", cls=DatabaseGroup, help="适用对象干部 / in-scope cadres", no_args_is_help=True
-)
+app = database_app("cadres", "适用对象干部 / in-scope cadres")
 
 
 @app.command("import")

@@ -7,16 +7,8 @@ import typer
 from flows.campaign import run_campaign
 from models.flow_inputs import CampaignRunInput
 from qinglian.campaigns.lookup import get_campaign
-from qinglian.cli.common import (
-    AsOf,
-    CampaignArg,
-    as_of_or_today,
-    campaign_id_option,
-    console,
-    friendly,
-)
-from qinglian.cli.database import DatabaseGroup
-from qinglian.core import db
+from qinglian.cli.common import AsOf, CampaignArg, console, friendly
+from qinglian.cli.database import DatabaseGroup, campaign_as_of, in_session
 from qinglian.reporting.artifacts import percent
 
 app = typer.Typer(cls=DatabaseGroup)
@@ -29,16 +21,12 @@ def campaign_run(
     as_of: AsOf = None,
 ) -> None:
     """按顺序运行已开始的各阶段（检查总结阶段生成报告并结束活动）/ run every started phase."""
-    campaign_id = campaign_id_option(campaign)
-    day = as_of_or_today(as_of)
-    with db.session_scope() as session:
-        get_campaign(session=session, campaign_id=campaign_id)
+    campaign_id, day = campaign_as_of(campaign, as_of)
     outcomes = run_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=day))
     for key, outcome in outcomes.items():
         console.print(
             f"{key}: 上报率 rate {percent(outcome.subtree.rate)}，缺报 {outcome.subtree.missing}"
         )
-    with db.session_scope() as session:
-        done = get_campaign(session=session, campaign_id=campaign_id)
-        if done.completed_on:
-            console.print(f"专项活动已完成 / completed {done.completed_on}: {done.report_path}")
+    done = in_session(get_campaign, campaign_id=campaign_id)
+    if done.completed_on:
+        console.print(f"专项活动已完成 / completed {done.completed_on}: {done.report_path}")

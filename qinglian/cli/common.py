@@ -63,22 +63,33 @@ def friendly(func: F) -> F:
 
 def whole_number(text: str, largest: int, zh: str, en: str) -> int:
     """A non-negative whole number typed as an option; ``zh``/``en`` name what it is."""
-    digits = text.strip()
-    if not re.fullmatch(r"[0-9]{1,19}", digits) or int(digits) > largest:
+    value = _whole(text, 19, largest)
+    if value is None:
         raise QinglianError(
             f"{zh}应为 0 到 {largest} 之间的整数，而不是「{text}」",
             f"{en} must be a whole number from 0 to {largest}, not {text!r}",
         )
-    return int(digits)
+    return value
+
+
+def id_option(text: str, zh: str, en: str) -> int:
+    """A row id typed on the command line; ``zh``/``en`` name what it identifies."""
+    value = _whole(text, 10, LARGEST_ID)
+    if value is None:
+        raise QinglianError(
+            f"{zh}应为正整数，而不是「{text}」", f"a {en} is a whole number, not {text!r}"
+        )
+    return value
 
 
 def campaign_id_option(text: str) -> int:
+    return id_option(text, "专项活动编号", "campaign id")
+
+
+def _whole(text: str, most_digits: int, largest: int) -> int | None:
     digits = text.strip()
-    if not re.fullmatch(r"[0-9]{1,10}", digits) or int(digits) > LARGEST_ID:
-        raise QinglianError(
-            f"专项活动编号应为正整数，而不是「{text}」",
-            f"a campaign id is a whole number, not {text!r}",
-        )
+    if not re.fullmatch(f"[0-9]{{1,{most_digits}}}", digits) or int(digits) > largest:
+        return None
     return int(digits)
 
 

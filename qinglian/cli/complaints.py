@@ -19,13 +19,12 @@ from qinglian.cli.common import (
     AsOfToday,
     CampaignArg,
     CampaignOption,
-    as_of_or_today,
     campaign_id_option,
     console,
     date_option,
     friendly,
 )
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
+from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
 from qinglian.complaints.cases import list_cases, read_case, record_verification
 from qinglian.complaints.import_complaints import import_complaints
 from qinglian.complaints.intake import add_complaint
@@ -36,12 +35,7 @@ from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
 from qinglian.org.units import get_unit_by_code
 
-app = typer.Typer(
-    name="complaints",
-    cls=DatabaseGroup,
-    help="信访举报（保密）/ complaints (confidential)",
-    no_args_is_help=True,
-)
+app = database_app("complaints", "信访举报（保密）/ complaints (confidential)")
 
 CaseArg = Annotated[int, typer.Argument(help="案件编号 case id")]
 Office = Annotated[str, typer.Option(help="核实单位编码 the verifying unit")]
@@ -56,13 +50,7 @@ def complaints_import(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """导入信访举报件并匹配干部 / import complaints and match them to cadres."""
-    report = import_file(
-        import_complaints,
-        campaign_id=campaign_id_option(campaign),
-        path=file,
-        skip_invalid=skip_invalid,
-        as_of=as_of_or_today(as_of),
-    )
+    report = import_campaign_file(import_complaints, file, campaign, as_of, skip_invalid)
     console.print(
         f"匹配 {report.matched}，待人工确认 {report.ambiguous}，未匹配 {report.unmatched}，"
         f"重复 {report.duplicates} / matched {report.matched}, ambiguous {report.ambiguous}, "
@@ -93,22 +81,20 @@ def complaints_add(
     campaign_id = campaign_id_option(campaign)
     today = today_in_china()
     day = date_option(received, "收到日期", "received") or today
-    with db.session_scope() as session:
-        complaint, receipt = add_complaint(
-            session=session,
-            campaign_id=campaign_id,
-            channel=channel,
-            received_on=day,
-            anonymous=anonymous,
-            accused_name=accused,
-            accused_unit=unit,
-            alleged_category=category,
-            content=content,
-            contact=contact,
-            as_of=today,
-        )
-        complaint_id, status = complaint.id, complaint.status
-    console.print(f"已登记 / recorded: 举报件 {complaint_id}（{status.value}）")
+    complaint, receipt = in_session(
+        add_complaint,
+        campaign_id=campaign_id,
+        channel=channel,
+        received_on=day,
+        anonymous=anonymous,
+        accused_name=accused,
+        accused_unit=unit,
+        alleged_category=category,
+        content=content,
+        contact=contact,
+        as_of=today,
+    )
+    console.print(f"已登记 / recorded: 举报件 {complaint.id}（{complaint.status.value}）")
     if receipt:
         console.print(f"匿名举报回执码（只显示一次）/ receipt code (shown once): {receipt}")
 
@@ -117,17 +103,14 @@ def complaints_add(
 @friendly
 def complaints_receipt(code: str) -> None:
     """凭回执码查询办理状态 / look up a complaint's status by its receipt code."""
-    with db.session_scope() as session:
-        console.print(complaint_status_by_receipt(session=session, receipt_code=code))
+    console.print(in_session(complaint_status_by_receipt, receipt_code=code))
 
 
 @app.command("queue")
 @friendly
 def complaints_queue(campaign: CampaignArg) -> None:
     """待人工确认的举报件及候选干部 / complaints waiting for a person to match them."""
-    campaign_id = campaign_id_option(campaign)
-    with db.session_scope() as session:
-        items = list_review_queue(session=session, campaign_id=campaign_id)
+    items = in_session(list_review_queue, campaign_id=campaign_id_option(campaign))
     table = Table(
         "举报件 complaint",
         "状态 status",
@@ -229,13 +212,12 @@ def complaints_verify(
     by: Annotated[str, typer.Option(help="核实人 who decided")],
 ) -> None:
     """登记核实结论 / record a case's verification outcome."""
-    with db.session_scope() as session:
-        view = record_verification(
-            session=session,
-            case_id=case,
-            outcome=outcome,
-            reason=reason,
-            decided_by=by,
-            decided_at=datetime.now(UTC),
-        )
+    view = in_session(
+        record_verification,
+        case_id=case,
+        outcome=outcome,
+        reason=reason,
+        decided_by=by,
+        decided_at=datetime.now(UTC),
+    )
     console.print(f"已登记 / recorded: 案件 {view.id} · {view.outcome}")

@@ -1,20 +1,25 @@
-"""What the commands that use the database share: the schema ensured before they run, and the
-one shape of every file import (a file, ``--skip-invalid``, one printed report)."""
+"""What the commands that use the database share: the group that ensures the schema before they
+run, one service called in its own session, the campaign checked before a command works on it,
+and the one shape of every file import (a file, ``--skip-invalid``, one printed report)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
-from qinglian.cli.common import console, err, friendly
+from qinglian.campaigns.lookup import get_campaign
+from qinglian.cli.common import as_of_or_today, campaign_id_option, console, err, friendly
 from qinglian.core import db
 from qinglian.exchange.report import ImportReport
 
 R = TypeVar("R", bound=ImportReport)
+T = TypeVar("T")
 
 SkipInvalid = Annotated[
     bool,
@@ -40,6 +45,11 @@ class DatabaseGroup(TyperGroup):
                 command.callback = _schema_first(command.callback)
 
 
+def database_app(name: str, help: str) -> typer.Typer:
+    """A command group of this name whose every command uses the database."""
+    return typer.Typer(name=name, cls=DatabaseGroup, help=help, no_args_is_help=True)
+
+
 def _schema_first(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     @friendly
@@ -50,12 +60,40 @@ def _schema_first(callback: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def in_session(service: Callable[..., T], **arguments: Any) -> T:
+    """Call one service function in its own session: committed if it returns, else rolled back."""
+    with db.session_scope() as session:
+        return service(session=session, **arguments)
+
+
+def campaign_as_of(campaign: str, as_of: str | None) -> tuple[int, date]:
+    """The id of a campaign that exists, and the ``--as-of`` day (parsed in that order, then
+    the campaign looked up, so a command's first error is the same whichever it is)."""
+    campaign_id = campaign_id_option(campaign)
+    day = as_of_or_today(as_of)
+    in_session(get_campaign, campaign_id=campaign_id)
+    return campaign_id, day
+
+
 def import_file(importer: Callable[..., R], **arguments: Any) -> R:
     """Run one importer in its own session and print its report; the caller prints the rest."""
-    with db.session_scope() as session:
-        report = importer(session=session, **arguments)
+    report = in_session(importer, **arguments)
     print_report(report)
     return report
+
+
+def import_campaign_file(
+    importer: Callable[..., R], file: Path, campaign: str, as_of: str | None, skip_invalid: bool
+) -> R:
+    """:func:`import_file` for a campaign's file, its options parsed as every such command
+    parses them: the campaign id first, then the ``--as-of`` day (today when not given)."""
+    return import_file(
+        importer,
+        campaign_id=campaign_id_option(campaign),
+        path=file,
+        skip_invalid=skip_invalid,
+        as_of=as_of_or_today(as_of),
+    )
 
 
 def print_report(report: ImportReport) -> None:

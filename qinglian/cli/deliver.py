@@ -17,15 +17,9 @@ from qinglian.cli.common import (
     friendly,
     required_date,
 )
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
-from qinglian.core import db
+from qinglian.cli.database import SkipInvalid, database_app, import_file, in_session
 
-app = typer.Typer(
-    name="deliver",
-    cls=DatabaseGroup,
-    help="登记上报事项 / record deliverables",
-    no_args_is_help=True,
-)
+app = database_app("deliver", "登记上报事项 / record deliverables")
 
 UnitArg = Annotated[str, typer.Argument(help="单位编码 unit code")]
 
@@ -42,15 +36,14 @@ def deliver_record(
     """登记某单位完成一项上报事项 / record that a unit delivered an item."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(on, "日期", "date")
-    with db.session_scope() as session:
-        row = record_delivery(
-            session=session,
-            campaign_id=campaign_id,
-            unit_code=unit,
-            kind=item,
-            submitted_on=day,
-            note=note,
-        )
+    row = in_session(
+        record_delivery,
+        campaign_id=campaign_id,
+        unit_code=unit,
+        kind=item,
+        submitted_on=day,
+        note=note,
+    )
     console.print(f"已登记 / recorded: {unit} · {row.title} · {day}（截止 due {row.due_on}）")
 
 
@@ -68,17 +61,16 @@ def deliver_leading_group(
     """登记领导小组和办公室 / record the leading group and its office."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(on, "日期", "date")
-    with db.session_scope() as session:
-        record_leading_group(
-            session=session,
-            campaign_id=campaign_id,
-            unit_code=unit,
-            submitted_on=day,
-            office=office,
-            leaders=leader,
-            deputies=deputy,
-            members=member,
-        )
+    in_session(
+        record_leading_group,
+        campaign_id=campaign_id,
+        unit_code=unit,
+        submitted_on=day,
+        office=office,
+        leaders=leader,
+        deputies=deputy,
+        members=member,
+    )
     console.print(f"已登记领导小组 / leading group recorded: {unit} · {day}")
 
 

@@ -8,17 +8,8 @@ import typer
 
 from flows.escalation import escalation_sweep
 from models.flow_inputs import SweepInput
-from qinglian.campaigns.lookup import get_campaign
-from qinglian.cli.common import (
-    AsOf,
-    CampaignOption,
-    as_of_or_today,
-    campaign_id_option,
-    console,
-    friendly,
-)
-from qinglian.cli.database import DatabaseGroup
-from qinglian.core import db
+from qinglian.cli.common import AsOf, CampaignOption, console, friendly
+from qinglian.cli.database import DatabaseGroup, campaign_as_of
 
 app = typer.Typer(cls=DatabaseGroup)
 
@@ -31,10 +22,7 @@ def escalate(
     send: Annotated[bool, typer.Option("--send/--no-send", help="扫描后发送")] = True,
 ) -> None:
     """督办扫描：逾期事项逐级提醒并发送 / run the escalation sweep (and deliver)."""
-    campaign_id = campaign_id_option(campaign)
-    day = as_of_or_today(as_of)
-    with db.session_scope() as session:
-        get_campaign(session=session, campaign_id=campaign_id)
+    campaign_id, day = campaign_as_of(campaign, as_of)
     result = escalation_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
     console.print(
         f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"

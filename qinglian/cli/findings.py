@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from qinglian.campaigns.lookup import get_campaign
-from qinglian.cli.common import LARGEST_ID, CampaignArg, campaign_id_option, console, friendly
-from qinglian.cli.database import DatabaseGroup
+from qinglian.cli.common import CampaignArg, campaign_id_option, console, friendly, id_option
+from qinglian.cli.database import database_app
 from qinglian.core import db
-from qinglian.core.errors import QinglianError
 from qinglian.declarations.findings import list_findings, review_findings
 from qinglian.org.units import get_unit_by_code
 
-app = typer.Typer(
-    name="findings", cls=DatabaseGroup, help="问题线索 / findings", no_args_is_help=True
-)
+app = database_app("findings", "问题线索 / findings")
 
 FindingIds = Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")]
 
@@ -83,7 +79,7 @@ def findings_dismiss(campaign: CampaignArg, ids: FindingIds) -> None:
 
 def _review(campaign: str, ids: list[str], *, confirm: bool) -> None:
     campaign_id = campaign_id_option(campaign)
-    finding_ids = _finding_ids(ids)
+    finding_ids = [id_option(text, "问题线索编号", "finding id") for text in ids]
     with db.session_scope() as session:
         get_campaign(session=session, campaign_id=campaign_id)
         changed = review_findings(
@@ -91,15 +87,3 @@ def _review(campaign: str, ids: list[str], *, confirm: bool) -> None:
         )
     what = "已确认 / confirmed" if confirm else "已排除 / dismissed"
     console.print(f"{what}: {changed} 条（共 {len(set(finding_ids))} 条）")
-
-
-def _finding_ids(ids: list[str]) -> list[int]:
-    result = []
-    for text in ids:
-        if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or int(text) > LARGEST_ID:
-            raise QinglianError(
-                f"问题线索编号应为正整数，而不是「{text}」",
-                f"a finding id is a whole number, not {text!r}",
-            )
-        result.append(int(text))
-    return result

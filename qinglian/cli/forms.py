@@ -10,15 +10,13 @@ from sqlmodel import select
 
 from models import Campaign
 from qinglian.cli.common import as_of_or_today, campaign_id_option, console, friendly
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
+from qinglian.cli.database import SkipInvalid, database_app, import_file, in_session
 from qinglian.core import db
 from qinglian.core.errors import QinglianError
 from qinglian.declarations.import_forms import import_forms
 from qinglian.declarations.workbook import write_form_template
 
-app = typer.Typer(
-    name="forms", cls=DatabaseGroup, help="《报告表》/ declaration forms", no_args_is_help=True
-)
+app = database_app("forms", "《报告表》/ declaration forms")
 
 CampaignOrOnly = Annotated[str | None, typer.Option(help="专项活动编号 campaign id")]
 
@@ -32,10 +30,7 @@ def forms_template(
 ) -> None:
     """生成本单位空白《报告表》工作簿 / write the unit's blank form workbook."""
     campaign_id = _default_campaign(campaign)
-    with db.session_scope() as session:
-        path = write_form_template(
-            session=session, campaign_id=campaign_id, unit_code=unit, path=out
-        )
+    path = in_session(write_form_template, campaign_id=campaign_id, unit_code=unit, path=out)
     console.print(f"已生成 / written: {path}")
 
 

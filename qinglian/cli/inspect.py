@@ -18,6 +18,7 @@ from models.inspection import ProblemIn, SamplePublic
 from qinglian.cli.common import (
     LARGEST_ID,
     CampaignArg,
+    as_of_or_today,
     campaign_id_option,
     console,
     date_option,
@@ -25,8 +26,7 @@ from qinglian.cli.common import (
     friendly,
     whole_number,
 )
-from qinglian.cli.database import DatabaseGroup
-from qinglian.core import db
+from qinglian.cli.database import database_app, in_session
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
 from qinglian.exchange.cells import split_reason
@@ -37,11 +37,8 @@ from qinglian.inspection.results import record_inspection
 from qinglian.inspection.samples import draw_inspection_sample, list_inspection_samples
 from qinglian.inspection.values import parse_problem_category, parse_score
 
-inspect_app = typer.Typer(
-    name="inspect",
-    cls=DatabaseGroup,
-    help="检查组抽查与年终考核 / inspection sampling, results and the year-end assessment",
-    no_args_is_help=True,
+inspect_app = database_app(
+    "inspect", "检查组抽查与年终考核 / inspection sampling, results and the year-end assessment"
 )
 
 _LARGEST_SEED = 2**63 - 1  # the seed column is a BIGINT
@@ -125,11 +122,10 @@ def inspect_sample(
         if seed is not None
         else secrets.randbelow(2**31)
     )
-    day = date_option(as_of, "日期", "as-of") or today_in_china()
-    with db.session_scope() as session:
-        sample = draw_inspection_sample(
-            session=session, campaign_id=campaign_id, size=count, seed=chosen, as_of=day
-        )
+    day = as_of_or_today(as_of)
+    sample = in_session(
+        draw_inspection_sample, campaign_id=campaign_id, size=count, seed=chosen, as_of=day
+    )
     if not sample.created:
         err.print("该抽查名单已抽取，未重复创建 / this sample was drawn before, nothing created")
     console.print(_sample_table(sample))
@@ -142,8 +138,7 @@ def inspect_sample(
 def inspect_list(campaign: CampaignArg) -> None:
     """列出抽查名单及检查结果 / list the samples and their results."""
     campaign_id = campaign_id_option(campaign)
-    with db.session_scope() as session:
-        samples = list_inspection_samples(session=session, campaign_id=campaign_id)
+    samples = in_session(list_inspection_samples, campaign_id=campaign_id)
     if not samples:
         console.print("尚未抽取检查单位 / no sample drawn yet: run `qinglian inspect sample`")
     for sample in samples:
@@ -175,17 +170,16 @@ def inspect_record(
             f"检查日期 {day.isoformat()} 晚于今天（{today.isoformat()}）",
             f"the inspection date {day.isoformat()} is after today ({today.isoformat()})",
         )
-    with db.session_scope() as session:
-        result = record_inspection(
-            session=session,
-            campaign_id=campaign_id,
-            unit_code=unit,
-            score=value,
-            inspected_on=day,
-            inspector=inspector,
-            problems=problems,
-            note=note,
-        )
+    result = in_session(
+        record_inspection,
+        campaign_id=campaign_id,
+        unit_code=unit,
+        score=value,
+        inspected_on=day,
+        inspector=inspector,
+        problems=problems,
+        note=note,
+    )
     state = "已登记" if result.changed else "未变"
     console.print(
         f"{state} / {'recorded' if result.changed else 'unchanged'}: {result.visit.unit_name}"
@@ -204,11 +198,8 @@ def inspect_import(
 ) -> None:
     """导入检查结果（每个问题一行；全部有效才导入）/ import inspection results."""
     campaign_id = campaign_id_option(campaign)
-    day = date_option(as_of, "日期", "as-of") or today_in_china()
-    with db.session_scope() as session:
-        report = import_inspection_results(
-            session=session, campaign_id=campaign_id, path=file, as_of=day
-        )
+    day = as_of_or_today(as_of)
+    report = in_session(import_inspection_results, campaign_id=campaign_id, path=file, as_of=day)
     console.print(
         f"{report.file} [{report.sheet}]: 新登记 {report.created} 个单位，更新 {report.updated}，"
         f"未变 {report.unchanged}；新增问题线索 {report.findings_created} 条，整改事项"
@@ -228,14 +219,13 @@ def inspect_assessment(
 ) -> None:
     """生成年终考核表（XLSX）/ write the year-end assessment table."""
     campaign_id = campaign_id_option(campaign)
-    day = date_option(as_of, "日期", "as-of") or today_in_china()
+    day = as_of_or_today(as_of)
     if out.suffix.lower() != ".xlsx":
         raise QinglianError(
             f"输出文件应以 .xlsx 结尾，而不是「{out.name}」",
             f"the output file must end in .xlsx, not {out.name!r}",
         )
-    with db.session_scope() as session:
-        rows = assessment_rows(session=session, campaign_id=campaign_id, as_of=day)
+    rows = in_session(assessment_rows, campaign_id=campaign_id, as_of=day)
     path = write_assessment_xlsx(rows, out)
     lagging = sum(row.lagging for row in rows)
     average = sum(row.composite for row in rows) / len(rows) if rows else 0.0

@@ -10,13 +10,10 @@ from rich.table import Table
 
 from models.enums import OutboxStatus
 from qinglian.cli.common import campaign_id_option, console, friendly
-from qinglian.cli.database import DatabaseGroup
-from qinglian.core import db
+from qinglian.cli.database import database_app, in_session
 from qinglian.oversight.outbox import list_outbox, retry_outbox
 
-app = typer.Typer(
-    name="outbox", cls=DatabaseGroup, help="发件箱 / notification outbox", no_args_is_help=True
-)
+app = database_app("outbox", "发件箱 / notification outbox")
 
 AnyCampaign = Annotated[str | None, typer.Option(help="专项活动编号 campaign id")]
 
@@ -28,12 +25,11 @@ def outbox_list(
     status: Annotated[str | None, typer.Option(help="pending|sending|sent|failed|given_up")] = None,
 ) -> None:
     """发件箱 / the outbox (targets by name; never a URL)."""
-    with db.session_scope() as session:
-        rows = list_outbox(
-            session=session,
-            campaign_id=campaign_id_option(campaign) if campaign else None,
-            status=OutboxStatus(status) if status else None,
-        )
+    rows = in_session(
+        list_outbox,
+        campaign_id=campaign_id_option(campaign) if campaign else None,
+        status=OutboxStatus(status) if status else None,
+    )
     table = Table(
         "#",
         "目标 target",
@@ -64,11 +60,10 @@ def outbox_retry(
     campaign: AnyCampaign = None,
 ) -> None:
     """重发失败的通知 / send failed or given-up messages again."""
-    with db.session_scope() as session:
-        count = retry_outbox(
-            session=session,
-            now=datetime.now(UTC),
-            ids=ids or None,
-            campaign_id=campaign_id_option(campaign) if campaign else None,
-        )
+    count = in_session(
+        retry_outbox,
+        now=datetime.now(UTC),
+        ids=ids or None,
+        campaign_id=campaign_id_option(campaign) if campaign else None,
+    )
     console.print(f"已重新排队 {count} 条 / requeued {count}")

@@ -10,11 +10,11 @@ from flows.phase import start_phase
 from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.cli.common import CampaignArg, as_of_or_today, campaign_id_option, console, friendly
-from qinglian.cli.database import DatabaseGroup
+from qinglian.cli.database import database_app
 from qinglian.core import db
 from qinglian.reporting.artifacts import percent
 
-app = typer.Typer(name="phase", cls=DatabaseGroup, help="阶段 / phases", no_args_is_help=True)
+app = database_app("phase", "阶段 / phases")
 
 
 @app.command("run")

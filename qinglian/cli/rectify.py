@@ -22,17 +22,14 @@ from qinglian.cli.common import (
     friendly,
     required_date,
 )
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
-from qinglian.core import db
+from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
 from qinglian.rectification.creation import ensure_rectification_items
 from qinglian.rectification.import_ledger import import_rectification
 from qinglian.rectification.progress import extend_rectification, update_rectification_status
 from qinglian.rectification.rollup import list_rectification_items
 from qinglian.rectification.verification import verify_rectification
 
-app = typer.Typer(
-    name="rectify", cls=DatabaseGroup, help="整改纠正 / rectification", no_args_is_help=True
-)
+app = database_app("rectify", "整改纠正 / rectification")
 
 ItemArg = Annotated[int, typer.Argument(help="整改事项编号 item id")]
 On = Annotated[str, typer.Option("--on", help="日期 date")]
@@ -47,10 +44,7 @@ def rectify_ensure(
     """为每条已确认的问题线索建立整改事项 / one rectification item per confirmed finding."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(due, "整改时限", "due")
-    with db.session_scope() as session:
-        created = ensure_rectification_items(
-            session=session, campaign_id=campaign_id, default_due=day
-        )
+    created = in_session(ensure_rectification_items, campaign_id=campaign_id, default_due=day)
     console.print(f"新建整改事项 {created} 项 / created {created} rectification items")
 
 
@@ -63,13 +57,7 @@ def rectify_import(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """导入或更新整改事项（XLSX/CSV）/ import or update rectification items."""
-    import_file(
-        import_rectification,
-        campaign_id=campaign_id_option(campaign),
-        path=file,
-        skip_invalid=skip_invalid,
-        as_of=as_of_or_today(as_of),
-    )
+    import_campaign_file(import_rectification, file, campaign, as_of, skip_invalid)
 
 
 @app.command("list")
@@ -81,8 +69,7 @@ def rectify_list(
     """整改事项及其进度 / rectification items and where they stand."""
     campaign_id = campaign_id_option(campaign)
     day = as_of_or_today(as_of)
-    with db.session_scope() as session:
-        items = list_rectification_items(session=session, campaign_id=campaign_id, as_of=day)
+    items = in_session(list_rectification_items, campaign_id=campaign_id, as_of=day)
     table = Table(
         "#",
         "单位 unit",
@@ -114,14 +101,13 @@ def rectify_status(
 ) -> None:
     """更新整改进度 / move an item on (planned → in_progress → done)."""
     day = required_date(on, "日期", "date")
-    with db.session_scope() as session:
-        view = update_rectification_status(
-            session=session,
-            item_id=item,
-            status=RectificationStatus(status),
-            changed_on=day,
-            evidence=evidence,
-        )
+    view = in_session(
+        update_rectification_status,
+        item_id=item,
+        status=RectificationStatus(status),
+        changed_on=day,
+        evidence=evidence,
+    )
     console.print(f"已更新 / updated: 整改事项 {view.id} · {view.status.value}")
 
 
@@ -135,15 +121,14 @@ def rectify_extend(
 ) -> None:
     """批准延期 / grant an extension, with its reason."""
     day = required_date(to, "时限", "deadline")
-    with db.session_scope() as session:
-        view = extend_rectification(
-            session=session,
-            item_id=item,
-            new_due_on=day,
-            reason=reason,
-            granted_by=by,
-            granted_at=datetime.now(UTC),
-        )
+    view = in_session(
+        extend_rectification,
+        item_id=item,
+        new_due_on=day,
+        reason=reason,
+        granted_by=by,
+        granted_at=datetime.now(UTC),
+    )
     console.print(f"已延期 / extended: 整改事项 {view.id} → {view.due_on}")
 
 
@@ -158,13 +143,12 @@ def rectify_verify(
 ) -> None:
     """管理单位验收整改 / the managing unit verifies a done item."""
     day = required_date(on, "日期", "date")
-    with db.session_scope() as session:
-        view = verify_rectification(
-            session=session,
-            item_id=item,
-            by=by,
-            outcome=VerificationOutcome(outcome),
-            note=note,
-            verified_on=day,
-        )
+    view = in_session(
+        verify_rectification,
+        item_id=item,
+        by=by,
+        outcome=VerificationOutcome(outcome),
+        note=note,
+        verified_on=day,
+    )
     console.print(f"已验收 / verified: 整改事项 {view.id} · {view.status.value}")

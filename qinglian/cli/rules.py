@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qinglian.campaigns.lookup import get_campaign
 from qinglian.cli.common import (
     AsOf,
     CampaignArg,
@@ -20,7 +19,13 @@ from qinglian.cli.common import (
     date_option,
     friendly,
 )
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, print_report
+from qinglian.cli.database import (
+    SkipInvalid,
+    campaign_as_of,
+    database_app,
+    in_session,
+    print_report,
+)
 from qinglian.core import db
 from qinglian.org.units import get_unit_by_code
 from qinglian.rectification.import_regulations import import_rules_review
@@ -30,9 +35,7 @@ from qinglian.rectification.regulations import (
     sync_rules_review_deliverables,
 )
 
-app = typer.Typer(
-    name="rules", cls=DatabaseGroup, help="制度清单 / rules review", no_args_is_help=True
-)
+app = database_app("rules", "制度清单 / rules review")
 
 
 @app.command("import")
@@ -67,10 +70,8 @@ def rules_status(
     as_of: AsOf = None,
 ) -> None:
     """制度清单完成情况 / where each unit's rules review stands."""
-    campaign_id = campaign_id_option(campaign)
-    day = as_of_or_today(as_of)
+    campaign_id, day = campaign_as_of(campaign, as_of)
     with db.session_scope() as session:
-        get_campaign(session=session, campaign_id=campaign_id)
         unit_id = get_unit_by_code(session=session, code=unit).id if unit else None
         items = rules_review_status(
             session=session, campaign_id=campaign_id, as_of=day, unit_id=unit_id
@@ -107,8 +108,5 @@ def rules_done(
     """登记一项制度修订/废止/新建已完成 / record that a rule's change is done."""
     campaign_id = campaign_id_option(campaign)
     day = date_option(on, "日期", "date")
-    with db.session_scope() as session:
-        mark_rule_done(
-            session=session, campaign_id=campaign_id, unit_code=unit, title=title, done_on=day
-        )
+    in_session(mark_rule_done, campaign_id=campaign_id, unit_code=unit, title=title, done_on=day)
     console.print(f"已登记 / recorded: {unit} · {title} · {day}")

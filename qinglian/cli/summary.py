@@ -14,14 +14,12 @@ from models.summary import NARRATIVE_MAX_CHARS
 from qinglian.cli.common import (
     AsOfToday,
     CampaignArg,
-    as_of_or_today,
     campaign_id_option,
     console,
     date_option,
     friendly,
 )
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
-from qinglian.core import db
+from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
 from qinglian.reporting.artifacts import percent
@@ -29,9 +27,7 @@ from qinglian.reporting.import_narratives import import_narratives
 from qinglian.reporting.narratives import submit_narrative
 from qinglian.reporting.summary_store import stored_summaries
 
-app = typer.Typer(
-    name="summary", cls=DatabaseGroup, help="阶段性总结 / phase summaries", no_args_is_help=True
-)
+app = database_app("summary", "阶段性总结 / phase summaries")
 
 
 @app.command("submit")
@@ -56,17 +52,16 @@ def summary_submit(
             "请用 --file 或 --text 给出总结正文（二选一）", "give the narrative by --file or --text"
         )
     body = _narrative_file(file) if file is not None else text or ""
-    with db.session_scope() as session:
-        receipt = submit_narrative(
-            session=session,
-            campaign_id=campaign_id,
-            phase_key=phase,
-            unit_code=unit,
-            text=body,
-            submitted_on=day,
-            submitted_by=by,
-            as_of=today,
-        )
+    receipt = in_session(
+        submit_narrative,
+        campaign_id=campaign_id,
+        phase_key=phase,
+        unit_code=unit,
+        text=body,
+        submitted_on=day,
+        submitted_by=by,
+        as_of=today,
+    )
     due = f"，截止 {receipt.due_on}" if receipt.due_on else ""
     console.print(
         f"{receipt.unit_name} · {receipt.phase_title}阶段性总结："
@@ -106,13 +101,7 @@ def summary_import(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """导入阶段性总结（单位编码、阶段、总结内容、提交日期、提交人）/ import narratives."""
-    import_file(
-        import_narratives,
-        campaign_id=campaign_id_option(campaign),
-        path=file,
-        skip_invalid=skip_invalid,
-        as_of=as_of_or_today(as_of),
-    )
+    import_campaign_file(import_narratives, file, campaign, as_of, skip_invalid)
 
 
 @app.command("show")
@@ -124,8 +113,7 @@ def summary_show(
 ) -> None:
     """查看单位各阶段的阶段性总结（统计与正文）/ a unit's phase summaries."""
     campaign_id = campaign_id_option(campaign)
-    with db.session_scope() as session:
-        summaries = stored_summaries(session=session, campaign_id=campaign_id, unit_code=unit)
+    summaries = in_session(stored_summaries, campaign_id=campaign_id, unit_code=unit)
     if as_json:
         typer.echo(
             json.dumps(

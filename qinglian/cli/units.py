@@ -13,12 +13,12 @@ from sqlmodel import select
 
 from models import Unit
 from qinglian.cli.common import console, friendly
-from qinglian.cli.database import DatabaseGroup, SkipInvalid, import_file
+from qinglian.cli.database import SkipInvalid, database_app, import_file
 from qinglian.core import db
 from qinglian.org.import_units import import_units
 from qinglian.org.units import get_unit_by_code, subtree
 
-app = typer.Typer(name="units", cls=DatabaseGroup, help="单位 / org units", no_args_is_help=True)
+app = database_app("units", "单位 / org units")
 
 
 @app.command("import")

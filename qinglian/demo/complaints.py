@@ -17,20 +17,11 @@ from openpyxl import Workbook
 
 from models.enums import BUSINESS_TYPE_LABELS, BusinessType
 from qinglian.complaints.crypto import KEY_ENV, reset_keys
+from qinglian.complaints.import_complaints import COMPLAINT_COLUMNS
 from qinglian.declarations.columns import BASICS, RELATIVES, Section
 from qinglian.demo.tree import DemoUnit
 
-COMPLAINT_HEADERS = (
-    "编号",
-    "渠道",
-    "收到日期",
-    "是否匿名",
-    "被反映人",
-    "被反映单位",
-    "问题类别",
-    "内容",
-    "反映人联系方式",
-)
+COMPLAINT_HEADERS = tuple(column.header for column in COMPLAINT_COLUMNS)
 
 
 def use_demo_key(folder: Path) -> None:
@@ -69,86 +60,50 @@ def demo_complaints(
     never = [c for c in cadres if str(c["工号"]) not in filed and c["姓名"] not in homonyms]
     open_about = [c for c in cadres if str(c["工号"]) in relatives_in_pharma]
     lyg = next(c for c in silent if str(c["单位编码"]).startswith("JS-LYG"))
-    rows: list[list[object]] = [
-        [
-            "XF-001",
-            "举报电话",
-            date(2012, 8, 14),
-            "是",
-            silent[3]["姓名"],
-            names[str(silent[3]["单位编码"])],
-            "亲属经商",
-            "反映其配偶在本地经营药品批发，向其所在单位供货。",
-            "",
-        ],
-        [
-            "XF-002",
-            "来信",
-            date(2012, 8, 15),
-            "否",
-            _traditional(str(lyg["姓名"])),
-            "連雲港市衛(wèi)生局",
-            "兼职取酬",
-            "反映其在某學會兼職並領取報酬。",
-            "来信人 电话 13800000000",
-        ],
-        [
-            "XF-003",
-            "领导信箱",
-            date(2012, 8, 16),
-            "是",
-            open_about[0]["姓名"],
-            names[str(open_about[0]["单位编码"])],
-            "亲属经商",
-            "反映其配偶从事药品销售。",
-            "",
-        ],
-        [
-            "XF-004",
-            "网上举报（民声通道）",
-            date(2012, 8, 17),
-            "是",
-            never[0]["姓名"],
-            names[str(never[0]["单位编码"])],
-            "兼任领导",
-            "反映其兼任辖区内医院领导职务。",
-            "",
-        ],
-        [
-            "XF-005",
-            "来访",
-            date(2012, 8, 20),
-            "否",
-            "王建国",
-            "包头市卫生局",
-            "亲属经商",
-            "反映王建国院长的子女经营医疗器械。",
-            "来访人 张某",
-        ],
-        [
-            "XF-006",
-            "电子邮件",
-            date(2012, 8, 21),
-            "是",
-            silent[7]["姓名"],
-            names[str(silent[7]["单位编码"])],
-            "未回避",
-            "反映其在设备采购评标中未回避。",
-            "",
-        ],
-        [
-            "XF-007",
-            "来信",
-            date(2012, 8, 22),
-            "是",
-            silent[7]["姓名"],
-            names[str(silent[7]["单位编码"])],
-            "未回避",
-            "反映其在设备采购评标中未回避。",
-            "",
-        ],
+
+    def about(cadre: dict[str, object]) -> tuple[object, object]:
+        return cadre["姓名"], names[str(cadre["单位编码"])]
+
+    accused = (
+        about(silent[3]),
+        (_traditional(str(lyg["姓名"])), "連雲港市衛(wèi)生局"),
+        about(open_about[0]),
+        about(never[0]),
+        ("王建国", "包头市卫生局"),
+        about(silent[7]),
+        about(silent[7]),
+    )
+    return [
+        [ref, channel, date(2012, 8, day), anonymous, *who, *letter]
+        for ((ref, channel, day, anonymous), letter), who in zip(_ARRIVED, accused, strict=True)
     ]
-    return rows
+
+
+# What each complaint says: category, content, complainant contact.
+_RECUSAL = ("未回避", "反映其在设备采购评标中未回避。", "")
+# Each as it arrived in August 2012 (reference, channel, day, anonymous) with what it says; the
+# accused are chosen from the demo's cadres above.
+_ARRIVED = (
+    (
+        ("XF-001", "举报电话", 14, "是"),
+        ("亲属经商", "反映其配偶在本地经营药品批发，向其所在单位供货。", ""),
+    ),
+    (
+        ("XF-002", "来信", 15, "否"),
+        ("兼职取酬", "反映其在某學會兼職並領取報酬。", "来信人 电话 13800000000"),
+    ),
+    (("XF-003", "领导信箱", 16, "是"), ("亲属经商", "反映其配偶从事药品销售。", "")),
+    (
+        ("XF-004", "网上举报（民声通道）", 17, "是"),
+        ("兼任领导", "反映其兼任辖区内医院领导职务。", ""),
+    ),
+    (
+        ("XF-005", "来访", 20, "否"),
+        ("亲属经商", "反映王建国院长的子女经营医疗器械。", "来访人 张某"),
+    ),
+    (("XF-006", "电子邮件", 21, "是"), _RECUSAL),
+    (("XF-007", "来信", 22, "是"), _RECUSAL),  # the same letter again, by another channel
+)
 
 
 _T = str.maketrans(

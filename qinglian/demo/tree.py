@@ -9,6 +9,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from qinglian.org.import_units import UNIT_COLUMNS
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "建国华明丽红军平海燕玉英文杰志强秀兰桂芳伟敏静洁磊涛斌超鹏飞宇浩然晨曦佳琪子涵雨欣梓萱思远博文嘉怡俊杰欣怡"
 DEPARTMENTS = (
@@ -134,20 +136,7 @@ def write_units_xlsx(units: list[DemoUnit], path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "单位"
-    sheet.append(
-        [
-            "单位编码",
-            "单位名称",
-            "简称",
-            "层级",
-            "类型",
-            "上级单位编码",
-            "办公室邮箱",
-            "办公室Webhook",
-            "负责人",
-            "纪检邮箱",
-        ]
-    )
+    sheet.append([column.header for column in UNIT_COLUMNS])
     for unit in units:
         sheet.append(
             [
