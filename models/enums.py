@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any, TypeVar
+
+# Keyed by member, or by value where nothing else reads the labels.
+L = TypeVar("L", bound=Mapping[Any, str])
+
+_LABELS: dict[type[LabelledEnum], Mapping[str, str]] = {}
 
 
-class Level(StrEnum):
+class LabelledEnum(StrEnum):
+    """A vocabulary whose members read in Chinese: ``member.label``, set by :func:`labelled`."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self)][self]
+
+
+def labelled(enum: type[LabelledEnum], labels: L) -> L:
+    """Give every member of ``enum`` its Chinese label; the labels, for lookups the other way."""
+    missing = [member.value for member in enum if member not in labels]
+    if missing:
+        raise ValueError(f"{enum.__name__} has no label for {', '.join(missing)}")
+    _LABELS[enum] = labels
+    return labels
+
+
+class Level(LabelledEnum):
     ministry = "ministry"
     province = "province"
     city = "city"
@@ -17,19 +41,18 @@ class Level(StrEnum):
     def rank(self) -> int:
         return list(Level).index(self)
 
-    @property
-    def label(self) -> str:
-        return LEVEL_LABELS[self]
 
-
-LEVEL_LABELS: dict[Level, str] = {
-    Level.ministry: "部",
-    Level.province: "省",
-    Level.city: "市",
-    Level.county: "县",
-    Level.institution: "单位",
-    Level.department: "科室",
-}
+LEVEL_LABELS = labelled(
+    Level,
+    {
+        Level.ministry: "部",
+        Level.province: "省",
+        Level.city: "市",
+        Level.county: "县",
+        Level.institution: "单位",
+        Level.department: "科室",
+    },
+)
 
 
 class UnitKind(StrEnum):
@@ -45,7 +68,7 @@ UNIT_KIND_LABELS: dict[UnitKind, str] = {
 }
 
 
-class DeliverableStatus(StrEnum):
+class DeliverableStatus(LabelledEnum):
     """A deliverable as seen on the ``as_of`` date (DHIS2-style reporting)."""
 
     pending = "pending"
@@ -53,21 +76,20 @@ class DeliverableStatus(StrEnum):
     late = "late"
     missing = "missing"
 
-    @property
-    def label(self) -> str:
-        return {"pending": "未到期", "on_time": "按时", "late": "逾期提交", "missing": "缺报"}[
-            self.value
-        ]
+
+labelled(
+    DeliverableStatus,
+    {"pending": "未到期", "on_time": "按时", "late": "逾期提交", "missing": "缺报"},
+)
 
 
-class GroupRole(StrEnum):
+class GroupRole(LabelledEnum):
     leader = "leader"
     deputy = "deputy"
     member = "member"
 
-    @property
-    def label(self) -> str:
-        return {"leader": "组长", "deputy": "副组长", "member": "成员"}[self.value]
+
+labelled(GroupRole, {"leader": "组长", "deputy": "副组长", "member": "成员"})
 
 
 class FindingSource(StrEnum):
@@ -77,7 +99,7 @@ class FindingSource(StrEnum):
     rule_review = "rule_review"
 
 
-class FindingCategory(StrEnum):
+class FindingCategory(LabelledEnum):
     relative_business = "relative_business"
     relative_foreign_post = "relative_foreign_post"
     concurrent_leadership = "concurrent_leadership"
@@ -86,20 +108,19 @@ class FindingCategory(StrEnum):
     recusal_not_observed = "recusal_not_observed"
     concealment = "concealment"
 
-    @property
-    def label(self) -> str:
-        return CATEGORY_LABELS[self]
 
-
-CATEGORY_LABELS = {
-    FindingCategory.relative_business: "亲属在管辖范围内从事药品、医疗器械销售等营利性活动",
-    FindingCategory.relative_foreign_post: "亲属在管辖范围内外资合资医药企业担任外方委派高级职务",
-    FindingCategory.concurrent_leadership: "兼任管辖范围内医疗卫生单位领导职务",
-    FindingCategory.unapproved_or_paid_post: "未经批准兼职或兼职领取报酬",
-    FindingCategory.post_retirement_employment: "离职退休三年内违规从业",
-    FindingCategory.recusal_not_observed: "应回避未回避",
-    FindingCategory.concealment: "弄虚作假、隐瞒不报",
-}
+CATEGORY_LABELS = labelled(
+    FindingCategory,
+    {
+        FindingCategory.relative_business: "亲属在管辖范围内从事药品、医疗器械销售等营利性活动",
+        FindingCategory.relative_foreign_post: "亲属在管辖范围内外资合资医药企业担任外方委派高级职务",
+        FindingCategory.concurrent_leadership: "兼任管辖范围内医疗卫生单位领导职务",
+        FindingCategory.unapproved_or_paid_post: "未经批准兼职或兼职领取报酬",
+        FindingCategory.post_retirement_employment: "离职退休三年内违规从业",
+        FindingCategory.recusal_not_observed: "应回避未回避",
+        FindingCategory.concealment: "弄虚作假、隐瞒不报",
+    },
+)
 
 
 class FindingStatus(StrEnum):
@@ -112,92 +133,85 @@ class FindingStatus(StrEnum):
     closed = "closed"
 
 
-class RuleDecision(StrEnum):
+class RuleDecision(LabelledEnum):
     keep = "keep"
     revise = "revise"
     abolish = "abolish"
     draft_new = "draft_new"
 
-    @property
-    def label(self) -> str:
-        return {"keep": "保留", "revise": "修订", "abolish": "废止", "draft_new": "新建"}[
-            self.value
-        ]
+
+labelled(RuleDecision, {"keep": "保留", "revise": "修订", "abolish": "废止", "draft_new": "新建"})
 
 
-class Relation(StrEnum):
+class Relation(LabelledEnum):
     spouse = "spouse"
     child = "child"
     child_spouse = "child_spouse"
 
-    @property
-    def label(self) -> str:
-        return RELATION_LABELS[self]
+
+RELATION_LABELS = labelled(
+    Relation,
+    {
+        Relation.spouse: "配偶",
+        Relation.child: "子女",
+        Relation.child_spouse: "子女的配偶",
+    },
+)
 
 
-RELATION_LABELS = {
-    Relation.spouse: "配偶",
-    Relation.child: "子女",
-    Relation.child_spouse: "子女的配偶",
-}
-
-
-class BusinessType(StrEnum):
+class BusinessType(LabelledEnum):
     pharma_sales = "pharma_sales"
     device_sales = "device_sales"
     other_for_profit_health = "other_for_profit_health"
     foreign_pharma_senior_post = "foreign_pharma_senior_post"
     other = "other"
 
-    @property
-    def label(self) -> str:
-        return BUSINESS_TYPE_LABELS[self]
+
+BUSINESS_TYPE_LABELS = labelled(
+    BusinessType,
+    {
+        BusinessType.pharma_sales: "药品销售",
+        BusinessType.device_sales: "医疗器械销售",
+        BusinessType.other_for_profit_health: "其他营利性医疗卫生经营活动",
+        BusinessType.foreign_pharma_senior_post: "外资/合资医药企业外方委派高级职务",
+        BusinessType.other: "其他",
+    },
+)
 
 
-BUSINESS_TYPE_LABELS = {
-    BusinessType.pharma_sales: "药品销售",
-    BusinessType.device_sales: "医疗器械销售",
-    BusinessType.other_for_profit_health: "其他营利性医疗卫生经营活动",
-    BusinessType.foreign_pharma_senior_post: "外资/合资医药企业外方委派高级职务",
-    BusinessType.other: "其他",
-}
-
-
-class OrgType(StrEnum):
+class OrgType(LabelledEnum):
     medical_unit_in_jurisdiction = "medical_unit_in_jurisdiction"
     health_social_org = "health_social_org"
     other = "other"
 
-    @property
-    def label(self) -> str:
-        return ORG_TYPE_LABELS[self]
+
+ORG_TYPE_LABELS = labelled(
+    OrgType,
+    {
+        OrgType.medical_unit_in_jurisdiction: "管辖范围内医疗卫生单位",
+        OrgType.health_social_org: "卫生社会组织",
+        OrgType.other: "其他",
+    },
+)
 
 
-ORG_TYPE_LABELS = {
-    OrgType.medical_unit_in_jurisdiction: "管辖范围内医疗卫生单位",
-    OrgType.health_social_org: "卫生社会组织",
-    OrgType.other: "其他",
-}
-
-
-class EmployerType(StrEnum):
+class EmployerType(LabelledEnum):
     for_profit_medical = "for_profit_medical"
     health_product_company = "health_product_company"
     other = "other"
 
-    @property
-    def label(self) -> str:
-        return EMPLOYER_TYPE_LABELS[self]
+
+EMPLOYER_TYPE_LABELS = labelled(
+    EmployerType,
+    {
+        EmployerType.for_profit_medical: "营利性医疗卫生机构",
+        EmployerType.health_product_company: "健康相关产品生产企业",
+        EmployerType.other: "其他",
+    },
+)
 
 
-EMPLOYER_TYPE_LABELS = {
-    EmployerType.for_profit_medical: "营利性医疗卫生机构",
-    EmployerType.health_product_company: "健康相关产品生产企业",
-    EmployerType.other: "其他",
-}
-
-
-class RecusalSituation(StrEnum):
+class RecusalSituation(LabelledEnum):
     """The six situations of 执行公务回避 (seed 000/002, Article on recusal)."""
 
     personnel = "personnel"
@@ -207,22 +221,21 @@ class RecusalSituation(StrEnum):
     self_declared = "self_declared"
     other = "other"
 
-    @property
-    def label(self) -> str:
-        return RECUSAL_LABELS[self]
+
+RECUSAL_LABELS = labelled(
+    RecusalSituation,
+    {
+        RecusalSituation.personnel: "干部任免、职称晋升、考录考核奖惩",
+        RecusalSituation.procurement: "招投标采购、基建承发包、重大资金拨付",
+        RecusalSituation.evaluation: "评审评估、考核医疗卫生单位或科研项目",
+        RecusalSituation.product_review: "审评审批、检验检测健康相关产品生产企业",
+        RecusalSituation.self_declared: "本人认为有利害关系",
+        RecusalSituation.other: "其他可能影响公正执行公务",
+    },
+)
 
 
-RECUSAL_LABELS = {
-    RecusalSituation.personnel: "干部任免、职称晋升、考录考核奖惩",
-    RecusalSituation.procurement: "招投标采购、基建承发包、重大资金拨付",
-    RecusalSituation.evaluation: "评审评估、考核医疗卫生单位或科研项目",
-    RecusalSituation.product_review: "审评审批、检验检测健康相关产品生产企业",
-    RecusalSituation.self_declared: "本人认为有利害关系",
-    RecusalSituation.other: "其他可能影响公正执行公务",
-}
-
-
-class ComplaintChannel(StrEnum):
+class ComplaintChannel(LabelledEnum):
     hotline = "hotline"
     letter = "letter"
     visit = "visit"
@@ -230,22 +243,21 @@ class ComplaintChannel(StrEnum):
     leader_mailbox = "leader_mailbox"
     online = "online"
 
-    @property
-    def label(self) -> str:
-        return CHANNEL_LABELS[self]
+
+CHANNEL_LABELS = labelled(
+    ComplaintChannel,
+    {
+        ComplaintChannel.hotline: "举报电话",
+        ComplaintChannel.letter: "来信",
+        ComplaintChannel.visit: "来访",
+        ComplaintChannel.email: "电子邮件",
+        ComplaintChannel.leader_mailbox: "领导信箱",
+        ComplaintChannel.online: "网络举报（民声通道）",
+    },
+)
 
 
-CHANNEL_LABELS = {
-    ComplaintChannel.hotline: "举报电话",
-    ComplaintChannel.letter: "来信",
-    ComplaintChannel.visit: "来访",
-    ComplaintChannel.email: "电子邮件",
-    ComplaintChannel.leader_mailbox: "领导信箱",
-    ComplaintChannel.online: "网络举报（民声通道）",
-}
-
-
-class ComplaintStatus(StrEnum):
+class ComplaintStatus(LabelledEnum):
     """received → matched | ambiguous | unmatched → cross_checked → closed."""
 
     received = "received"
@@ -255,19 +267,18 @@ class ComplaintStatus(StrEnum):
     cross_checked = "cross_checked"
     closed = "closed"
 
-    @property
-    def label(self) -> str:
-        return COMPLAINT_STATUS_LABELS[self]
 
-
-COMPLAINT_STATUS_LABELS = {
-    ComplaintStatus.received: "已受理",
-    ComplaintStatus.matched: "已对应到干部",
-    ComplaintStatus.ambiguous: "待人工甄别",
-    ComplaintStatus.unmatched: "未能对应到干部",
-    ComplaintStatus.cross_checked: "已比对，核实中",
-    ComplaintStatus.closed: "已办结",
-}
+COMPLAINT_STATUS_LABELS = labelled(
+    ComplaintStatus,
+    {
+        ComplaintStatus.received: "已受理",
+        ComplaintStatus.matched: "已对应到干部",
+        ComplaintStatus.ambiguous: "待人工甄别",
+        ComplaintStatus.unmatched: "未能对应到干部",
+        ComplaintStatus.cross_checked: "已比对，核实中",
+        ComplaintStatus.closed: "已办结",
+    },
+)
 
 
 class CaseStatus(StrEnum):
@@ -275,19 +286,16 @@ class CaseStatus(StrEnum):
     closed = "closed"
 
 
-class CaseOutcome(StrEnum):
+class CaseOutcome(LabelledEnum):
     substantiated = "substantiated"
     partly = "partly"
     unsubstantiated = "unsubstantiated"
 
-    @property
-    def label(self) -> str:
-        return {"substantiated": "属实", "partly": "部分属实", "unsubstantiated": "不属实"}[
-            self.value
-        ]
+
+labelled(CaseOutcome, {"substantiated": "属实", "partly": "部分属实", "unsubstantiated": "不属实"})
 
 
-class CrossCheckResult(StrEnum):
+class CrossCheckResult(LabelledEnum):
     """What the cross-check found when it compared an allegation with the declaration."""
 
     concealment_suspected = "concealment_suspected"
@@ -295,14 +303,16 @@ class CrossCheckResult(StrEnum):
     declared = "declared"
     unspecified = "unspecified"
 
-    @property
-    def label(self) -> str:
-        return {
-            "concealment_suspected": "反映事项未申报，涉嫌隐瞒不报",
-            "no_form": "未填报报告表，涉嫌隐瞒不报",
-            "declared": "反映事项已申报",
-            "unspecified": "未指明问题类别",
-        }[self.value]
+
+labelled(
+    CrossCheckResult,
+    {
+        "concealment_suspected": "反映事项未申报，涉嫌隐瞒不报",
+        "no_form": "未填报报告表，涉嫌隐瞒不报",
+        "declared": "反映事项已申报",
+        "unspecified": "未指明问题类别",
+    },
+)
 
 
 class AuditAction(StrEnum):
@@ -317,59 +327,58 @@ class AuditAction(StrEnum):
     receipt_lookup = "receipt_lookup"
 
 
-class OutboxStatus(StrEnum):
+class OutboxStatus(LabelledEnum):
     pending = "pending"
     sending = "sending"
     sent = "sent"
     failed = "failed"
     given_up = "given_up"
 
-    @property
-    def label(self) -> str:
-        return {
-            "pending": "待发送",
-            "sending": "发送中",
-            "sent": "已发送",
-            "failed": "发送失败（待重试）",
-            "given_up": "已放弃",
-        }[self.value]
+
+labelled(
+    OutboxStatus,
+    {
+        "pending": "待发送",
+        "sending": "发送中",
+        "sent": "已发送",
+        "failed": "发送失败（待重试）",
+        "given_up": "已放弃",
+    },
+)
 
 
-class ContactRole(StrEnum):
+class ContactRole(LabelledEnum):
     office = "office"
     head = "head"
     discipline = "discipline"
 
-    @property
-    def label(self) -> str:
-        return {"office": "办公室", "head": "负责人", "discipline": "纪检"}[self.value]
+
+labelled(ContactRole, {"office": "办公室", "head": "负责人", "discipline": "纪检"})
 
 
-class RectificationStatus(StrEnum):
+class RectificationStatus(LabelledEnum):
     planned = "planned"
     in_progress = "in_progress"
     done = "done"
     verified = "verified"
 
-    @property
-    def label(self) -> str:
-        return RECTIFICATION_STATUS_LABELS[self]
+
+RECTIFICATION_STATUS_LABELS = labelled(
+    RectificationStatus,
+    {
+        RectificationStatus.planned: "已制定措施",
+        RectificationStatus.in_progress: "整改中",
+        RectificationStatus.done: "已完成",
+        RectificationStatus.verified: "已验收",
+    },
+)
 
 
-RECTIFICATION_STATUS_LABELS = {
-    RectificationStatus.planned: "已制定措施",
-    RectificationStatus.in_progress: "整改中",
-    RectificationStatus.done: "已完成",
-    RectificationStatus.verified: "已验收",
-}
-
-
-class VerificationOutcome(StrEnum):
+class VerificationOutcome(LabelledEnum):
     """The managing unit's verdict on a finished rectification."""
 
     passed = "passed"
     rejected = "rejected"
 
-    @property
-    def label(self) -> str:
-        return {"passed": "验收通过", "rejected": "整改不到位，退回"}[self.value]
+
+labelled(VerificationOutcome, {"passed": "验收通过", "rejected": "整改不到位，退回"})

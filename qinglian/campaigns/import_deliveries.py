@@ -23,7 +23,8 @@ from qinglian.core.sql import chunked
 from qinglian.exchange.cells import parse_code, parse_date, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 
 DELIVERY_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -42,9 +43,7 @@ _NAME_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 
 
 @dataclass
-class _Row:
-    number: int
-    cells: RowCells
+class _Row(CellsRow):
     unit: Unit | None = None
     deliverable: Deliverable | None = None
     submitted_on: date | None = None
@@ -113,23 +112,18 @@ def _validate(
 
     rows = []
     for number, record in table.rows:
-        row = _Row(number=number, cells=RowCells(table, DELIVERY_COLUMNS, number, record))
+        row = _Row(cells=RowCells(table, DELIVERY_COLUMNS, number, record))
         _parse(row, units, deliverables, start_on, as_of)
         rows.append(row)
-    seen: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for row in rows:
-        if row.unit and row.deliverable:
-            seen[(row.unit.id or 0, row.deliverable.id or 0)].append(row.number)
-    for row in rows:
-        if row.unit and row.deliverable:
-            numbers = seen[(row.unit.id or 0, row.deliverable.id or 0)]
-            if len(numbers) > 1:
-                others = "、".join(str(n) for n in numbers if n != row.number)
-                row.cells.fail(
-                    "item",
-                    f"同一单位的同一事项重复出现（另见第{others}行）",
-                    f"the same unit and item appear twice (see also row(s) {others})",
-                )
+    flag_repeats(
+        rows,
+        lambda row: (
+            (row.unit.id or 0, row.deliverable.id or 0) if row.unit and row.deliverable else None
+        ),
+        "item",
+        "同一单位的同一事项重复出现",
+        "the same unit and item appear twice",
+    )
     return rows
 
 

@@ -8,7 +8,6 @@ complainant's contact: it points back at the row of the original file instead.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -34,7 +33,8 @@ from qinglian.complaints.parsing import (
 from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 
 COMPLAINT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -103,19 +103,19 @@ class ComplaintImportReport(ImportReport):
 
 
 @dataclass
-class _Row:
-    cells: RowCells
+class _Row(CellsRow):
     item: IntakeItem | None
     digest: str
     unchanged: bool = False
 
     @property
-    def number(self) -> int:
-        return self.cells.number
-
-    @property
     def ok(self) -> bool:
         return not self.cells.errors and self.item is not None
+
+    @property
+    def external_ref(self) -> str | None:
+        """The complaint's own 编号, when the row has one."""
+        return (self.item.external_ref or None) if self.item is not None else None
 
 
 def import_complaints(
@@ -224,21 +224,13 @@ def _parse_row(table: TableRead, number: int, record: dict[str, Any], as_of: dat
 
 def _check_against_file_and_campaign(session: Session, campaign_id: int, rows: list[_Row]) -> None:
     """编号 repeated in the file; rows already recorded (unchanged) or recorded differently."""
-    refs: defaultdict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.item is not None and row.item.external_ref:
-            refs[row.item.external_ref].append(row.number)
-    for row in rows:
-        if row.item is None or not row.item.external_ref:
-            continue
-        seen = refs[row.item.external_ref]
-        if len(seen) > 1:
-            others = "、".join(str(n) for n in seen if n != row.number)
-            row.cells.fail(
-                "external_ref",
-                f"编号「{row.item.external_ref}」重复（另见第{others}行）",
-                f"number {row.item.external_ref!r} is duplicated (see also row(s) {others})",
-            )
+    flag_repeats(
+        rows,
+        lambda row: row.external_ref,
+        "external_ref",
+        "编号「{row.external_ref}」重复",
+        "number {row.external_ref!r} is duplicated",
+    )
     keyed = [row for row in rows if row.ok and row.item is not None and row.item.intake_key]
     existing = existing_intake_keys(
         session,

@@ -1,4 +1,4 @@
-"""Row plumbing the complaint modules share: bulk inserts and updates by id, unit paths."""
+"""Row plumbing the complaint modules share: bulk inserts and updates by id."""
 
 from __future__ import annotations
 
@@ -6,20 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.complaint import Complaint
-from models.unit import Unit
-from qinglian.core.errors import NotFoundError
 from qinglian.core.sql import chunked
-
-
-def unit_path(session: Session, unit_id: int) -> str:
-    """The path of a unit, whose prefix selects its subtree."""
-    path = session.execute(select(Unit.path).where(col(Unit.id) == unit_id)).scalar()
-    if path is None:
-        raise NotFoundError(f"没有编号为 {unit_id} 的单位", f"no unit {unit_id}")
-    return path
 
 
 def insert_returning_ids(

@@ -21,9 +21,9 @@ from models.enums import (
 from models.unit import Unit
 from qinglian.complaints.audit import audit_event, write_audit
 from qinglian.complaints.parsing import receipt_hash
-from qinglian.complaints.store import unit_path
 from qinglian.complaints.views import ComplaintCounts
 from qinglian.core.errors import NotFoundError
+from qinglian.org.units import unit_path
 
 _PUBLIC_STATUS = {
     ComplaintStatus.received: "已受理 / received",
@@ -86,7 +86,7 @@ def complaint_counts(
         Complaint.duplicate_of_id,
     ).where(col(Complaint.campaign_id) == campaign_id)
     if unit_id is not None:
-        path = unit_path(session, unit_id)
+        path = unit_path(session=session, unit_id=unit_id)
         base = (
             base.join(Cadre, col(Cadre.id) == Complaint.matched_cadre_id)
             .join(Unit, col(Unit.id) == Cadre.unit_id)
@@ -115,7 +115,7 @@ def complaint_counts(
         cases = (
             cases.join(Cadre, col(Cadre.id) == VerificationCase.cadre_id)
             .join(Unit, col(Unit.id) == Cadre.unit_id)
-            .where(col(Unit.path).startswith(unit_path(session, unit_id)))
+            .where(col(Unit.path).startswith(unit_path(session=session, unit_id=unit_id)))
         )
     outcomes: Counter[CaseOutcome] = Counter()
     for status, outcome, number in session.execute(

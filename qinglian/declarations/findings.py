@@ -26,6 +26,7 @@ from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.core.sql import chunked, insert_ignoring_duplicates
 from qinglian.declarations.facts import load_form_facts
+from qinglian.org.units import unit_path
 from qinglian.rules.detection import FormFacts, Hit, detect_all
 
 _SUMMARY_MAX = Finding.__table__.columns["summary"].type.length  # type: ignore[attr-defined]
@@ -296,7 +297,4 @@ def _scoped(
         return query
     if not subtree:
         return query.where(col(Finding.unit_id) == unit_id)
-    path = session.exec(select(Unit.path).where(col(Unit.id) == unit_id)).first()
-    if path is None:
-        raise NotFoundError(f"没有编号为 {unit_id} 的单位", f"no unit {unit_id}")
-    return query.where(col(Unit.path).startswith(path))
+    return query.where(col(Unit.path).startswith(unit_path(session=session, unit_id=unit_id)))

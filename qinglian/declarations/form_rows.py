@@ -29,7 +29,8 @@ from qinglian.declarations.columns import (
     parse_relation,
 )
 from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text, split_reason
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_length
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import TableRead
 from qinglian.org.import_cadres import parse_scope_category
 
@@ -167,19 +168,14 @@ _MAX_LENGTH: dict[str, dict[str, int]] = {
 
 
 @dataclass
-class FormRow:
+class FormRow(CellsRow):
     """One parsed row of a sheet, for one cadre (by 工号)."""
 
     section: Section
-    cells: RowCells
     staff_no: str
     values: dict[str, Any] = field(default_factory=dict)
     # The normalised content, as compared for duplicates and hashed.
     canonical: str = ""
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
     @property
     def ok(self) -> bool:
@@ -254,12 +250,8 @@ def _parse_section(row: FormRow) -> None:
                 header = row.section.column(spec.key).header
                 cells.fail(spec.key, f"「{header}」不能为空", f"{header} ({spec.key}) is empty")
             value = spec.default
-        if isinstance(value, str) and len(value) > limits.get(spec.key, len(value)):
-            cells.fail(
-                spec.key,
-                f"内容过长（{len(value)} 个字符，最多 {limits[spec.key]} 个）",
-                f"too long ({len(value)} characters, at most {limits[spec.key]})",
-            )
+        if isinstance(value, str) and spec.key in limits:
+            check_length(cells, spec.key, value, limits[spec.key], "内容")
         row.values[spec.key] = value
         canonical.append(_canonical(value))
     row.canonical = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))

@@ -34,9 +34,7 @@ Writes go through Core ``executemany`` and the caller's session; this module onl
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +44,7 @@ from sqlmodel import Session
 from models.enums import DeliverableStatus
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
+from qinglian.core.gc_pause import gc_paused
 from qinglian.declarations.form_checks import (
     check_forms,
     load_cadres,
@@ -107,25 +106,8 @@ def import_forms(
     reason: str | None = None,
 ) -> FormImportReport:
     """Import the report forms of a workbook or CSV set into a campaign (see module docs)."""
-    with _without_gc():
+    with gc_paused():
         return _import(session, path, campaign_id, as_of, skip_invalid, reason)
-
-
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is imported.
-
-    Parsing makes hundreds of thousands of long-lived objects and no reference cycles; the
-    collector would scan them again and again as they pile up (a third of the time of a
-    province's forms). Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _import(

@@ -81,6 +81,11 @@ def parse_code(value: Any) -> str:
     return unicodedata.normalize("NFKC", parse_text(value)).strip()
 
 
+def word_key(value: Any) -> str:
+    """A cell naming a vocabulary word, folded for lookup: 「 In_Progress 」→ ``inprogress``."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())
+
+
 def parse_date(value: Any) -> date | None:
     """A date written as 2012-08-09, 2012/8/9, 2012.8.9, 2012年8月9日 or an Excel serial."""
     if value is None:

@@ -44,3 +44,28 @@ def run_import(
     apply([row for row in rows if not row.cells.errors], report)
     report.rejected_file = quarantine(path, table, rows, errors, redact=redact)
     return report
+
+
+def run_upsert(
+    path: Path,
+    columns: Sequence[ColumnSpec],
+    *,
+    validate: Callable[[TableRead], Sequence[R]],
+    upsert: Callable[[list[R]], tuple[int, int, int]],
+    skip_invalid: bool,
+    redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> ImportReport:
+    """:func:`run_import` for an importer whose ``upsert`` counts (created, updated, unchanged)."""
+
+    def apply(rows: list[R], report: ImportReport) -> None:
+        report.created, report.updated, report.unchanged = upsert(rows)
+
+    return run_import(
+        path,
+        columns,
+        validate=validate,
+        apply=apply,
+        report_type=ImportReport,
+        skip_invalid=skip_invalid,
+        redact=redact,
+    )

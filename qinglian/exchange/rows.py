@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from qinglian.core.errors import RowError
@@ -67,3 +68,14 @@ class ParsedRow(Protocol):
     """A row an importer has parsed: its cells carry the row's errors."""
 
     cells: RowCells
+
+
+@dataclass
+class CellsRow:
+    """The base of an importer's parsed row: its cells, and the file row they came from."""
+
+    cells: RowCells
+
+    @property
+    def number(self) -> int:
+        return self.cells.number

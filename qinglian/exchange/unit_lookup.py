@@ -14,6 +14,19 @@ class _InTree(Protocol):
 
 
 U = TypeVar("U", bound=_InTree)
+V = TypeVar("V")
+
+
+def known_unit(cells: RowCells, key: str, code: str, units: Mapping[str, V]) -> V | None:
+    """The unit with this 单位编码, or ``None`` with the row failed: import the units first."""
+    unit = units.get(code)
+    if unit is None:
+        cells.fail(
+            key,
+            f"单位编码「{code}」不存在（请先导入单位）",
+            f"no unit with code {code!r} (import the units first)",
+        )
+    return unit
 
 
 def campaign_unit(
@@ -25,13 +38,8 @@ def campaign_unit(
         if not cells.failed(key):
             cells.fail(key, "单位编码不能为空", "the unit code is empty")
         return None
-    unit = units.get(code)
+    unit = known_unit(cells, key, code, units)
     if unit is None:
-        cells.fail(
-            key,
-            f"单位编码「{code}」不存在（请先导入单位）",
-            f"no unit with code {code!r} (import the units first)",
-        )
         return None
     if not unit.path.startswith(root_path):
         cells.fail(

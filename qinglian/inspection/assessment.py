@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 from models.enums import FindingStatus, Level
 from models.finding import Finding
 from models.inspection import InspectionVisit
-from models.rectification import RectificationItem
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.oversight.lagging import find_lagging_units
 from qinglian.oversight.tracking import UnitProgress, campaign_progress
+from qinglian.rectification.rollup import items_found_by
 from qinglian.rectification.status import RectificationState, rectification_state
 
 _DONE = (RectificationState.done, RectificationState.verified)
@@ -147,18 +147,7 @@ def _items_per_unit(session: Session, campaign_id: int, as_of: date) -> dict[int
     """Per unit: (rectification items of findings found by ``as_of``, those done by then)."""
     counts: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     for unit_id, status, due_on, done_on, verified_on in session.exec(
-        select(
-            RectificationItem.unit_id,
-            RectificationItem.status,
-            RectificationItem.due_on,
-            RectificationItem.done_on,
-            RectificationItem.verified_on,
-        )
-        .join(Finding, col(Finding.id) == RectificationItem.finding_id)
-        .where(
-            col(RectificationItem.campaign_id) == campaign_id,
-            col(Finding.found_on) <= as_of,
-        )
+        items_found_by(campaign_id, as_of)
     ):
         counts[unit_id][0] += 1
         if rectification_state(status, due_on, done_on, verified_on, as_of) in _DONE:

@@ -20,7 +20,8 @@ from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root
 from qinglian.core.sql import chunked
 from qinglian.exchange.cells import parse_code, parse_date, parse_text
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_date_window, check_length
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 from qinglian.exchange.unit_lookup import campaign_unit
 from qinglian.inspection.values import normalise_summary, parse_problem_category, parse_score
@@ -70,17 +71,12 @@ class _UnitRef(NamedTuple):
 
 
 @dataclass
-class ResultRow:
+class ResultRow(CellsRow):
     """One row of the results file: its unit, what the unit's rows share, its problem."""
 
-    cells: RowCells
     unit_code: str = ""
     shared: dict[str, Any] = field(default_factory=dict)
     problem: ProblemIn | None = None
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
 
 def by_unit(rows: Sequence[ResultRow]) -> dict[str, list[ResultRow]]:
@@ -155,35 +151,20 @@ def _parse_row(
             row.shared["score"] = score
 
     inspected_on = cells.get("inspected_on", parse_date, None)
-    if inspected_on is not None:
-        if inspected_on > as_of:
-            cells.fail(
-                "inspected_on",
-                f"检查日期 {inspected_on.isoformat()} 晚于今天（{as_of.isoformat()}）",
-                f"the inspection date {inspected_on.isoformat()} is after today"
-                f" ({as_of.isoformat()})",
-            )
-        elif inspected_on < campaign.start_on:
-            cells.fail(
-                "inspected_on",
-                f"检查日期 {inspected_on.isoformat()} 早于专项活动开始日期"
-                f"（{campaign.start_on.isoformat()}）",
-                f"the inspection date {inspected_on.isoformat()} is before the campaign started"
-                f" ({campaign.start_on.isoformat()})",
-            )
-        else:
-            row.shared["inspected_on"] = inspected_on
+    if inspected_on is not None and check_date_window(
+        cells,
+        "inspected_on",
+        inspected_on,
+        "检查日期",
+        "inspection date",
+        start_on=campaign.start_on,
+        as_of=as_of,
+    ):
+        row.shared["inspected_on"] = inspected_on
 
     for key in ("inspector", "note"):
         text = normalise_summary(cells.get(key, parse_text, ""))
-        if len(text) > _MAX[key]:
-            zh, en = _SHARED[key]
-            cells.fail(
-                key,
-                f"{zh}过长（{len(text)} 个字符，最多 {_MAX[key]} 个）",
-                f"the {en} is too long ({len(text)} characters, at most {_MAX[key]})",
-            )
-        elif text:
+        if check_length(cells, key, text, _MAX[key], *_SHARED[key]) and text:
             row.shared[key] = text
 
     row.problem = _problem(cells, unit, cadres)
@@ -231,12 +212,8 @@ def _problem(cells: RowCells, unit: _UnitRef | None, cadres: Mapping[str, str]) 
     summary = normalise_summary(cells.get("summary", parse_text, ""))
     if not has_summary:
         cells.fail("summary", "有问题类别时须填写问题描述", "a problem needs its description")
-    elif len(summary) > _MAX_SUMMARY:
-        cells.fail(
-            "summary",
-            f"问题描述过长（{len(summary)} 个字符，最多 {_MAX_SUMMARY} 个）",
-            f"the description is too long ({len(summary)} characters, at most {_MAX_SUMMARY})",
-        )
+    else:
+        check_length(cells, "summary", summary, _MAX_SUMMARY, "问题描述", "description")
     if staff_no:
         cadre_path = cadres.get(staff_no)
         if cadre_path is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,10 +18,12 @@ from models.enums import Level
 from models.unit import Unit
 from qinglian.core.sql import chunked
 from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text
-from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_date_window, check_length, flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.exchange.unit_lookup import known_unit
 
 CADRE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("staff_no", "工号", ("staff no", "staff number", "employee no", "人员编号"), True),
@@ -92,14 +93,9 @@ def default_managing_unit_id(unit: UnitRef, scope_category: int) -> int:
 
 
 @dataclass
-class _CadreRow:
-    cells: RowCells
+class _CadreRow(CellsRow):
     staff_no: str
     values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
 
 def import_cadres(
@@ -121,15 +117,11 @@ def import_cadres(
     }
     as_of = as_of or date.today()
 
-    def apply(rows: list[_CadreRow], report: ImportReport) -> None:
-        report.created, report.updated, report.unchanged = _apply(session, rows)
-
-    return run_import(
+    return run_upsert(
         path,
         CADRE_COLUMNS,
         validate=lambda table: _validate(table, units, as_of=as_of),
-        apply=apply,
-        report_type=ImportReport,
+        upsert=lambda rows: _apply(session, rows),
         skip_invalid=skip_invalid,
     )
 
@@ -137,19 +129,13 @@ def import_cadres(
 def _validate(table: TableRead, units: Mapping[str, UnitRef], *, as_of: date) -> list[_CadreRow]:
     """Parse and check every row against the file and the units in the database."""
     rows = [_parse_row(table, number, record, units, as_of) for number, record in table.rows]
-    numbers: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.staff_no:
-            numbers[row.staff_no].append(row.number)
-    for row in rows:
-        seen = numbers.get(row.staff_no, [])
-        if len(seen) > 1:
-            others = "、".join(str(n) for n in seen if n != row.number)
-            row.cells.fail(
-                "staff_no",
-                f"工号「{row.staff_no}」重复（另见第{others}行）",
-                f"staff number {row.staff_no!r} is duplicated (see also row(s) {others})",
-            )
+    flag_repeats(
+        rows,
+        lambda row: row.staff_no or None,
+        "staff_no",
+        "工号「{row.staff_no}」重复",
+        "staff number {row.staff_no!r} is duplicated",
+    )
     return rows
 
 
@@ -181,19 +167,10 @@ def _parse_row(
             values[key] = cells.get(key, parser, _DEFAULTS[key])
     for key in _TEXT_FIELDS:
         text = staff_no if key == "staff_no" else values.get(key, "")
-        if len(text) > _MAX_LENGTH[key]:
-            cells.fail(
-                key,
-                f"内容过长（{len(text)} 个字符，最多 {_MAX_LENGTH[key]} 个）",
-                f"too long ({len(text)} characters, at most {_MAX_LENGTH[key]})",
-            )
+        check_length(cells, key, text, _MAX_LENGTH[key], "内容")
     left_on = values.get("left_on")
-    if left_on is not None and left_on > as_of:
-        cells.fail(
-            "left_on",
-            f"离任日期 {left_on.isoformat()} 晚于今天（{as_of.isoformat()}）",
-            f"the leaving date {left_on.isoformat()} is after today ({as_of.isoformat()})",
-        )
+    if left_on is not None:
+        check_date_window(cells, "left_on", left_on, "离任日期", "leaving date", as_of=as_of)
     unit = _unit(cells, "unit_code", units)
     if (
         unit is None
@@ -215,14 +192,7 @@ def _unit(cells: RowCells, key: str, units: Mapping[str, UnitRef]) -> UnitRef | 
     code = cells.get(key, parse_code, "")
     if not code:
         return None
-    unit = units.get(code)
-    if unit is None:
-        cells.fail(
-            key,
-            f"单位编码「{code}」不存在（请先导入单位）",
-            f"no unit with code {code!r} (import the units first)",
-        )
-    return unit
+    return known_unit(cells, key, code, units)
 
 
 def _apply(session: Session, rows: Sequence[_CadreRow]) -> tuple[int, int, int]:

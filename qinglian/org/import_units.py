@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from models.enums import Level
 from models.unit import Unit
 from qinglian.exchange.cells import parse_code, parse_text
-from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_length, flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 from qinglian.org.unit_cells import (
     parse_aliases,
@@ -47,15 +48,10 @@ _MAX_LENGTH: dict[str, int] = {key: _COLUMNS[key].type.length for key in ("code"
 
 
 @dataclass
-class _UnitRow:
-    cells: RowCells
+class _UnitRow(CellsRow):
     code: str
     parent_code: str
     values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
     @property
     def level(self) -> Level | None:
@@ -70,15 +66,11 @@ def import_units(*, session: Session, path: Path, skip_invalid: bool = False) ->
     """Upsert the units of a file by code; all or nothing unless ``skip_invalid``."""
     existing = {unit.code: unit for unit in session.exec(select(Unit)).all()}
 
-    def apply(rows: list[_UnitRow], report: ImportReport) -> None:
-        report.created, report.updated, report.unchanged = _apply(session, rows, existing)
-
-    return run_import(
+    return run_upsert(
         path,
         UNIT_COLUMNS,
         validate=lambda table: _validate(table, existing),
-        apply=apply,
-        report_type=ImportReport,
+        upsert=lambda rows: _apply(session, rows, existing),
         skip_invalid=skip_invalid,
         redact=_without_urls,
     )
@@ -130,12 +122,8 @@ def _parse_row(
         if cells.has(key):
             values[key] = cells.get(key, parser, None)
     for key, text in [("code", code), *((key, values.get(key)) for key in _TEXT_FIELDS)]:
-        if isinstance(text, str) and len(text) > _MAX_LENGTH[key]:
-            cells.fail(
-                key,
-                f"内容过长（{len(text)} 个字符，最多 {_MAX_LENGTH[key]} 个）",
-                f"too long ({len(text)} characters, at most {_MAX_LENGTH[key]})",
-            )
+        if isinstance(text, str):
+            check_length(cells, key, text, _MAX_LENGTH[key], "内容")
     if cells.has("parent_code"):
         parent_code = cells.get("parent_code", parse_code, "")
     else:
@@ -145,20 +133,13 @@ def _parse_row(
 
 
 def _check_duplicates(rows: Sequence[_UnitRow]) -> set[str]:
-    numbers: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.code:
-            numbers[row.code].append(row.number)
-    duplicates = {code for code, seen in numbers.items() if len(seen) > 1}
-    for row in rows:
-        if row.code in duplicates:
-            others = "、".join(str(n) for n in numbers[row.code] if n != row.number)
-            row.cells.fail(
-                "code",
-                f"单位编码「{row.code}」重复（另见第{others}行）",
-                f"unit code {row.code!r} is duplicated (see also row(s) {others})",
-            )
-    return duplicates
+    return flag_repeats(
+        rows,
+        lambda row: row.code or None,
+        "code",
+        "单位编码「{row.code}」重复",
+        "unit code {row.code!r} is duplicated",
+    )
 
 
 def _check_parents(

@@ -1,4 +1,4 @@
-"""Reading the org tree: lookups by code, subtrees by materialised path, ancestors."""
+"""Reading the org tree: lookups by code or id, subtrees by materialised path, ancestors."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ def get_unit_by_code(*, session: Session, code: str) -> Unit:
     if unit is None:
         raise NotFoundError(f"没有单位编码「{code}」", f"no unit with code {code!r}")
     return unit
+
+
+def unit_path(*, session: Session, unit_id: int) -> str:
+    """The unit's materialised path, whose prefix selects its subtree."""
+    path = session.exec(select(Unit.path).where(col(Unit.id) == unit_id)).first()
+    if path is None:
+        raise NotFoundError(f"没有编号为 {unit_id} 的单位", f"no unit {unit_id}")
+    return path
 
 
 def subtree(*, session: Session, unit: Unit) -> Sequence[Unit]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.campaign import Campaign, Deliverable
-from models.enums import FindingCategory, RuleDecision
+from models.enums import FindingCategory, LabelledEnum, RuleDecision, labelled
 from models.finding import Finding, RuleReviewItem
 from models.rectification import RectificationItem
 from qinglian.campaigns.lookup import campaign_root
@@ -26,25 +25,24 @@ from qinglian.declarations.completeness import FORMS_DELIVERABLE, cadre_forms
 SUMMARY_SUFFIX = "_summary"
 
 
-class ItemKind(StrEnum):
+class ItemKind(LabelledEnum):
     deliverable = "deliverable"
     summary = "summary"
     forms = "forms"
     rectification = "rectification"
     rule_review = "rule_review"
 
-    @property
-    def label(self) -> str:
-        return ITEM_KIND_LABELS[self]
 
-
-ITEM_KIND_LABELS = {
-    ItemKind.deliverable: "上报事项",
-    ItemKind.summary: "阶段性总结",
-    ItemKind.forms: "报告表",
-    ItemKind.rectification: "整改事项",
-    ItemKind.rule_review: "制度清单",
-}
+ITEM_KIND_LABELS = labelled(
+    ItemKind,
+    {
+        ItemKind.deliverable: "上报事项",
+        ItemKind.summary: "阶段性总结",
+        ItemKind.forms: "报告表",
+        ItemKind.rectification: "整改事项",
+        ItemKind.rule_review: "制度清单",
+    },
+)
 
 
 class OpenItem(NamedTuple):

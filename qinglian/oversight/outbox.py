@@ -12,10 +12,8 @@ Persistence only, no Prefect. ``hook`` is called with ``sweep.planned``, ``sweep
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -29,6 +27,7 @@ from models.enums import OutboxStatus
 from models.outbox import OutboxItem, OutboxMessage
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
+from qinglian.core.gc_pause import gc_paused
 from qinglian.core.sql import chunked
 from qinglian.oversight.digests import Digest, compose_digests
 from qinglian.oversight.hooks import Hook, call_hook
@@ -119,7 +118,7 @@ def plan_sweep(
 ) -> SweepPlan:
     """Compute the digests a sweep on ``as_of`` would write; writes nothing (a dry run)."""
     started = time.perf_counter()
-    with _gc_paused():
+    with gc_paused():
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         directory = contact_directory(session=session, campaign=campaign)
         due = due_notices(
@@ -153,7 +152,7 @@ def _sweep(
     computed = time.perf_counter()
     call_hook(hook, "sweep.planned")
     if plan.digests:
-        with _gc_paused():
+        with gc_paused():
             _write(session, campaign_id, as_of, plan.digests)
     call_hook(hook, "sweep.written")
     session.commit()
@@ -214,19 +213,6 @@ def _write(session: Session, campaign_id: int, as_of: date, digests: Sequence[Di
     table = OutboxItem.__table__  # type: ignore[attr-defined]
     for batch in chunked(items, _WRITE_BATCH):
         connection.execute(insert(table), batch)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A sweep builds millions of small tuples and dicts and no cycles; without this pause the
-    cyclic collector rescans them over and over (about 40% of a national sweep's time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _queued(session: Session, campaign_id: int) -> set[tuple[str, str, str]]:

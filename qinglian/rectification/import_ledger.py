@@ -10,9 +10,6 @@ file unless ``skip_invalid``.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,10 +23,11 @@ from models.finding import Finding
 from models.rectification import RectificationExtension, RectificationItem
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
-from qinglian.exchange.cells import parse_date, parse_int, parse_text
-from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.cells import parse_date, parse_int, parse_text, word_key
+from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_date_window, check_length, flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 from qinglian.rectification.creation import create_rectification_items
 from qinglian.rectification.status import TransitionError, check_transition
@@ -84,7 +82,7 @@ _CAN_START = (FindingStatus.confirmed, FindingStatus.rectifying)
 
 def parse_status(value: Any) -> RectificationStatus | None:
     """状态: 已制定措施/整改中/已完成 or planned/in_progress/done (and a few synonyms)."""
-    text = re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())
+    text = word_key(value)
     if not text:
         return None
     status = _STATUS_WORDS.get(text)
@@ -97,15 +95,10 @@ def parse_status(value: Any) -> RectificationStatus | None:
 
 
 @dataclass
-class _Row:
-    cells: RowCells
+class _Row(CellsRow):
     finding_id: int | None = None
     item: RectificationItem | None = None
     values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
 
 def import_rectification(
@@ -123,15 +116,11 @@ def import_rectification(
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     as_of = as_of or today_in_china()
 
-    def apply(rows: list[_Row], report: ImportReport) -> None:
-        report.created, report.updated, report.unchanged = _apply(session, campaign_id, rows)
-
-    return run_import(
+    return run_upsert(
         path,
         RECTIFICATION_COLUMNS,
         validate=lambda table: _validate(session, table, campaign, as_of),
-        apply=apply,
-        report_type=ImportReport,
+        upsert=lambda rows: _apply(session, campaign_id, rows),
         skip_invalid=skip_invalid,
     )
 
@@ -160,32 +149,19 @@ def _validate(session: Session, table: TableRead, campaign: Campaign, as_of: dat
     for number, record in table.rows:
         row = _Row(cells=RowCells(table, RECTIFICATION_COLUMNS, number, record))
         _parse(row, findings, items, extended, campaign, as_of)
+        _refuse_verified(row)
         rows.append(row)
-    seen: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.finding_id is not None:
-            seen[row.finding_id].append(row.number)
-    for row in rows:
-        numbers = seen.get(row.finding_id or 0, [])
-        if len(numbers) > 1:
-            others = "、".join(str(n) for n in numbers if n != row.number)
-            row.cells.fail(
-                "finding_id",
-                f"问题编号 {row.finding_id} 重复出现（另见第{others}行）",
-                f"finding {row.finding_id} appears twice (see also row(s) {others})",
-            )
+    flag_repeats(
+        rows,
+        lambda row: row.finding_id,
+        "finding_id",
+        "问题编号 {row.finding_id} 重复出现",
+        "finding {row.finding_id} appears twice",
+    )
     return rows
 
 
-def _parse(
-    row: _Row,
-    findings: dict[int, FindingStatus],
-    items: dict[int, RectificationItem],
-    extended: set[int | None],
-    campaign: Campaign,
-    as_of: date,
-) -> None:
-    _parse_cells(row, findings, items, extended, campaign, as_of)
+def _refuse_verified(row: _Row) -> None:
     if row.item is not None and row.item.status == S.verified and row.values:
         row.cells.fail(
             "finding_id",
@@ -194,7 +170,7 @@ def _parse(
         )
 
 
-def _parse_cells(
+def _parse(
     row: _Row,
     findings: dict[int, FindingStatus],
     items: dict[int, RectificationItem],
@@ -228,14 +204,8 @@ def _parse_cells(
 
     for key in ("measure", "responsible", "evidence"):
         text = cells.get(key, parse_text, "")
-        if len(text) > _MAX[key]:
-            zh, en = _LABELS[key]
-            cells.fail(
-                key,
-                f"{zh}过长（{len(text)} 个字符，最多 {_MAX[key]} 个）",
-                f"the {en} is too long ({len(text)} characters, at most {_MAX[key]})",
-            )
-        elif text and (item is None or getattr(item, key) != text):
+        fits = check_length(cells, key, text, _MAX[key], *_LABELS[key])
+        if fits and text and (item is None or getattr(item, key) != text):
             row.values[key] = text
 
     current = item.status if item is not None else S.planned
@@ -257,21 +227,15 @@ def _parse_cells(
                 f"填写了完成日期，状态应为「{S.done.label}」",
                 "a completion date needs the status done",
             )
-        elif done_on > as_of:
-            cells.fail(
-                "done_on",
-                f"完成日期 {done_on.isoformat()} 晚于今天（{as_of.isoformat()}）",
-                f"the completion date {done_on.isoformat()} is after today ({as_of.isoformat()})",
-            )
-        elif done_on < campaign.start_on:
-            cells.fail(
-                "done_on",
-                f"完成日期 {done_on.isoformat()} 早于专项活动开始日期"
-                f"（{campaign.start_on.isoformat()}）",
-                f"the completion date {done_on.isoformat()} is before the campaign started"
-                f" ({campaign.start_on.isoformat()})",
-            )
-        elif item is None or item.done_on != done_on:
+        elif check_date_window(
+            cells,
+            "done_on",
+            done_on,
+            "完成日期",
+            "completion date",
+            start_on=campaign.start_on,
+            as_of=as_of,
+        ) and (item is None or item.done_on != done_on):
             row.values["done_on"] = done_on
     elif "status" in row.values and target == S.done and not cells.failed("done_on"):
         cells.fail(
@@ -291,14 +255,11 @@ def _parse_cells(
                 "a new rectification item needs a deadline",
             )
         return
-    if due_on < campaign.start_on:
-        cells.fail(
-            "due_on",
-            f"整改时限 {due_on.isoformat()} 早于专项活动开始日期（{campaign.start_on.isoformat()}）",
-            f"the deadline {due_on.isoformat()} is before the campaign started"
-            f" ({campaign.start_on.isoformat()})",
-        )
-    elif item is None:
+    if not check_date_window(
+        cells, "due_on", due_on, "整改时限", "deadline", start_on=campaign.start_on
+    ):
+        return
+    if item is None:
         row.values["due_on"] = due_on
     elif due_on != item.due_on:
         if item.status != S.planned or item.id in extended or as_of > item.due_on:

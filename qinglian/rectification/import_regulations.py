@@ -7,9 +7,6 @@ and an edited file updates what changed. Rules missing from a later file are lef
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,10 +22,11 @@ from models.finding import RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.sql import chunked
-from qinglian.exchange.cells import parse_date, parse_text
-from qinglian.exchange.pipeline import run_import
+from qinglian.exchange.cells import parse_date, parse_text, word_key
+from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
-from qinglian.exchange.rows import RowCells
+from qinglian.exchange.row_checks import check_date_window, check_length, flag_repeats
+from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 from qinglian.exchange.unit_lookup import campaign_unit
 from qinglian.rectification.regulations import normalise_title
@@ -90,7 +88,7 @@ class _UnitRef(NamedTuple):
 
 def parse_decision(value: Any) -> RuleDecision:
     """处理意见: 保留/修订/废止/新建, or keep/revise/abolish/draft_new (and a few synonyms)."""
-    text = re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())
+    text = word_key(value)
     if not text:
         raise ValueError("处理意见不能为空 / the decision is empty")
     decision = _DECISION_WORDS.get(text)
@@ -104,15 +102,10 @@ def parse_decision(value: Any) -> RuleDecision:
 
 
 @dataclass
-class _RuleRow:
-    cells: RowCells
+class _RuleRow(CellsRow):
     unit_id: int | None = None
     title: str = ""
     values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def number(self) -> int:
-        return self.cells.number
 
 
 def import_rules_review(
@@ -135,15 +128,11 @@ def import_rules_review(
     root_path = campaign_root(session=session, campaign=campaign).path
     as_of = as_of or date.today()
 
-    def apply(rows: list[_RuleRow], report: ImportReport) -> None:
-        report.created, report.updated, report.unchanged = _apply(session, campaign_id, rows)
-
-    return run_import(
+    return run_upsert(
         path,
         RULES_REVIEW_COLUMNS,
         validate=lambda table: _validate(table, units, campaign, root_path, as_of=as_of),
-        apply=apply,
-        report_type=ImportReport,
+        upsert=lambda rows: _apply(session, campaign_id, rows),
         skip_invalid=skip_invalid,
     )
 
@@ -161,19 +150,13 @@ def _validate(
         _parse_row(table, number, record, units, campaign, root_path, as_of)
         for number, record in table.rows
     ]
-    seen: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row in rows:
-        if row.unit_id is not None and row.title:
-            seen[(row.unit_id, row.title)].append(row.number)
-    for row in rows:
-        numbers = seen.get((row.unit_id or 0, row.title), [])
-        if len(numbers) > 1:
-            others = "、".join(str(n) for n in numbers if n != row.number)
-            row.cells.fail(
-                "title",
-                f"同一单位的制度「{row.title}」重复（另见第{others}行）",
-                f"rule {row.title!r} is listed twice for this unit (see also row(s) {others})",
-            )
+    flag_repeats(
+        rows,
+        lambda row: (row.unit_id, row.title) if row.unit_id is not None and row.title else None,
+        "title",
+        "同一单位的制度「{row.title}」重复",
+        "rule {row.title!r} is listed twice for this unit",
+    )
     return rows
 
 
@@ -193,12 +176,8 @@ def _parse_row(
     row.title = normalise_title(cells.get("title", parse_text, ""))
     if not row.title and not cells.failed("title"):
         cells.fail("title", "制度名称不能为空", "the rule title is empty")
-    elif len(row.title) > _MAX_TITLE:
-        cells.fail(
-            "title",
-            f"制度名称过长（{len(row.title)} 个字符，最多 {_MAX_TITLE} 个）",
-            f"the title is too long ({len(row.title)} characters, at most {_MAX_TITLE})",
-        )
+    else:
+        check_length(cells, "title", row.title, _MAX_TITLE, "制度名称", "title")
 
     decision = cells.get("decision", parse_decision, None)
     if decision is not None:
@@ -206,21 +185,13 @@ def _parse_row(
 
     if cells.has("reason"):
         reason = cells.get("reason", parse_text, "")
-        if len(reason) > _MAX_REASON:
-            cells.fail(
-                "reason",
-                f"理由过长（{len(reason)} 个字符，最多 {_MAX_REASON} 个）",
-                f"the reason is too long ({len(reason)} characters, at most {_MAX_REASON})",
-            )
+        check_length(cells, "reason", reason, _MAX_REASON, "理由", "reason")
         row.values["reason"] = reason
 
     due_on = cells.get("due_on", parse_date, None)
-    if due_on is not None and due_on < campaign.start_on:
-        cells.fail(
-            "due_on",
-            f"完成时限 {due_on.isoformat()} 早于专项活动开始日期（{campaign.start_on.isoformat()}）",
-            f"the due date {due_on.isoformat()} is before the campaign started"
-            f" ({campaign.start_on.isoformat()})",
+    if due_on is not None:
+        check_date_window(
+            cells, "due_on", due_on, "完成时限", "due date", start_on=campaign.start_on
         )
     if (
         decision is not None
@@ -238,20 +209,15 @@ def _parse_row(
 
     done_on = cells.get("done_on", parse_date, None)
     if done_on is not None:
-        if done_on > as_of:
-            cells.fail(
-                "done_on",
-                f"完成日期 {done_on.isoformat()} 晚于今天（{as_of.isoformat()}）",
-                f"the completion date {done_on.isoformat()} is after today ({as_of.isoformat()})",
-            )
-        elif done_on < campaign.start_on:
-            cells.fail(
-                "done_on",
-                f"完成日期 {done_on.isoformat()} 早于专项活动开始日期"
-                f"（{campaign.start_on.isoformat()}）",
-                f"the completion date {done_on.isoformat()} is before the campaign started"
-                f" ({campaign.start_on.isoformat()})",
-            )
+        check_date_window(
+            cells,
+            "done_on",
+            done_on,
+            "完成日期",
+            "completion date",
+            start_on=campaign.start_on,
+            as_of=as_of,
+        )
         # An empty cell never erases a recorded completion; mark_rule_done can reopen one.
         row.values["done_on"] = done_on
     return row

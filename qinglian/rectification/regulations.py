@@ -12,32 +12,30 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from enum import StrEnum
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models.campaign import Deliverable
-from models.enums import RuleDecision
+from models.enums import LabelledEnum, RuleDecision, labelled
 from models.finding import RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import NotFoundError, QinglianError
-from qinglian.org.units import get_unit_by_code
+from qinglian.org.units import get_unit_by_code, unit_path
 
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 # The deliverable a unit fulfils by listing its rules (制度清单).
 RULES_DELIVERABLE = "rules_review"
 
 
-class RuleReviewState(StrEnum):
+class RuleReviewState(LabelledEnum):
     done = "done"
     pending = "pending"
     overdue = "overdue"
 
-    @property
-    def label(self) -> str:
-        return {"done": "已完成", "pending": "未到期", "overdue": "逾期"}[self.value]
+
+labelled(RuleReviewState, {"done": "已完成", "pending": "未到期", "overdue": "逾期"})
 
 
 class RuleReviewItemPublic(BaseModel):
@@ -93,10 +91,7 @@ def rules_review_status(
         .where(col(RuleReviewItem.campaign_id) == campaign_id)
     )
     if unit_id is not None:
-        path = session.exec(select(Unit.path).where(col(Unit.id) == unit_id)).first()
-        if path is None:
-            raise NotFoundError(f"没有编号为 {unit_id} 的单位", f"no unit {unit_id}")
-        query = query.where(col(Unit.path).startswith(path))
+        query = query.where(col(Unit.path).startswith(unit_path(session=session, unit_id=unit_id)))
     query = query.order_by(col(Unit.path), col(RuleReviewItem.title))
     statuses = []
     for item, unit_code, unit_name in session.exec(query):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from models.enums import FindingCategory, RectificationStatus
 from models.finding import Finding
@@ -13,8 +15,8 @@ from models.outcome import UnitRectification
 from models.rectification import RectificationExtension, RectificationItem, RectificationItemPublic
 from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
-from qinglian.core.errors import NotFoundError
 from qinglian.core.sql import chunked
+from qinglian.org.units import unit_path
 from qinglian.rectification.records import public
 from qinglian.rectification.status import (
     RectificationState,
@@ -36,25 +38,30 @@ class RectificationView(RectificationItemPublic):
     extensions: int = 0
 
 
-def unit_rectification(
-    *, session: Session, campaign_id: int, unit_id: int, as_of: date
-) -> UnitRectification:
-    """A unit's own items on ``as_of``: how many in each status, and how many overdue."""
-    counts: dict[str, int] = {}
-    overdue = 0
-    for status, due_on, done_on, verified_on in session.exec(
+def items_found_by(campaign_id: int, as_of: date) -> Select[Any]:
+    """(unit_id, status, due_on, done_on, verified_on) of the campaign's items whose finding
+    was found by ``as_of``: what an item's state on that day is read from."""
+    return (
         select(
+            RectificationItem.unit_id,
             RectificationItem.status,
             RectificationItem.due_on,
             RectificationItem.done_on,
             RectificationItem.verified_on,
         )
         .join(Finding, col(Finding.id) == RectificationItem.finding_id)
-        .where(
-            RectificationItem.campaign_id == campaign_id,
-            RectificationItem.unit_id == unit_id,
-            Finding.found_on <= as_of,
-        )
+        .where(col(RectificationItem.campaign_id) == campaign_id, col(Finding.found_on) <= as_of)
+    )
+
+
+def unit_rectification(
+    *, session: Session, campaign_id: int, unit_id: int, as_of: date
+) -> UnitRectification:
+    """A unit's own items on ``as_of``: how many in each status, and how many overdue."""
+    counts: dict[str, int] = {}
+    overdue = 0
+    for _unit_id, status, due_on, done_on, verified_on in session.exec(
+        items_found_by(campaign_id, as_of).where(col(RectificationItem.unit_id) == unit_id)
     ):
         state = rectification_status_on(status, done_on, verified_on, as_of)
         counts[state.value] = counts.get(state.value, 0) + 1
@@ -80,10 +87,7 @@ def list_rectification_items(
         .where(col(RectificationItem.campaign_id) == campaign_id)
     )
     if unit_id is not None:
-        path = session.exec(select(Unit.path).where(col(Unit.id) == unit_id)).first()
-        if path is None:
-            raise NotFoundError(f"没有编号为 {unit_id} 的单位", f"no unit {unit_id}")
-        query = query.where(col(Unit.path).startswith(path))
+        query = query.where(col(Unit.path).startswith(unit_path(session=session, unit_id=unit_id)))
     rows = session.exec(query.order_by(col(Unit.path), col(RectificationItem.id))).all()
     counts = _extension_counts(session, [item.id for item, *_ in rows if item.id is not None])
     views = []

@@ -10,9 +10,8 @@ sends a ``done`` item back to ``in_progress``.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
-from models.enums import RectificationStatus, VerificationOutcome
+from models.enums import LabelledEnum, RectificationStatus, VerificationOutcome, labelled
 from qinglian.core.errors import QinglianError
 
 S = RectificationStatus
@@ -30,7 +29,7 @@ class TransitionError(QinglianError):
     """A status change the rules do not allow."""
 
 
-class RectificationState(StrEnum):
+class RectificationState(LabelledEnum):
     """An item as seen on ``as_of``: the deadline view the ladder works on."""
 
     open = "open"
@@ -38,11 +37,11 @@ class RectificationState(StrEnum):
     done = "done"
     verified = "verified"
 
-    @property
-    def label(self) -> str:
-        return {"open": "整改中", "overdue": "逾期", "done": "已完成", "verified": "已验收"}[
-            self.value
-        ]
+
+labelled(
+    RectificationState,
+    {"open": "整改中", "overdue": "逾期", "done": "已完成", "verified": "已验收"},
+)
 
 
 def check_transition(current: RectificationStatus, new: RectificationStatus) -> None:

@@ -26,6 +26,7 @@ from qinglian.campaigns.lookup import get_campaign
 from qinglian.declarations.completeness import cadre_forms, forms_rate
 from qinglian.oversight.lagging import find_lagging_units
 from qinglian.oversight.tracking import UnitProgress, campaign_progress
+from qinglian.rectification.rollup import items_found_by
 from qinglian.rectification.status import rectification_status_on
 
 _Counts = dict[int, Counter[str]]
@@ -114,18 +115,8 @@ def _unit_counts(session: Session, campaign_id: int, path: str, as_of: date) -> 
 
     rectification: _Counts = defaultdict(Counter)
     overdue: Counter[int] = Counter()
-    for unit_id, status, due_on, done_on, verified_on, _found_on in session.exec(
-        select(
-            RectificationItem.unit_id,
-            RectificationItem.status,
-            RectificationItem.due_on,
-            RectificationItem.done_on,
-            RectificationItem.verified_on,
-            Finding.found_on,
-        )
-        .join(Finding, col(Finding.id) == RectificationItem.finding_id)
-        .join(Unit, _in_subtree(RectificationItem.unit_id, path))
-        .where(RectificationItem.campaign_id == campaign_id, Finding.found_on <= as_of)
+    for unit_id, status, due_on, done_on, verified_on in session.exec(
+        items_found_by(campaign_id, as_of).join(Unit, _in_subtree(RectificationItem.unit_id, path))
     ):
         state = rectification_status_on(status, done_on, verified_on, as_of)
         rectification[unit_id][state.value] += 1

@@ -17,15 +17,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import date, timedelta
-from enum import StrEnum
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.enums import LabelledEnum, labelled
+
 STEP_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
-class Audience(StrEnum):
+class Audience(LabelledEnum):
     """Who a step tells, relative to the unit whose item it is."""
 
     office = "office"
@@ -33,17 +34,16 @@ class Audience(StrEnum):
     parent_office = "parent_office"
     discipline = "discipline"
 
-    @property
-    def label(self) -> str:
-        return AUDIENCE_LABELS[self]
 
-
-AUDIENCE_LABELS: dict[Audience, str] = {
-    Audience.office: "本单位专项活动办公室",
-    Audience.head: "单位负责人",
-    Audience.parent_office: "上级专项活动办公室",
-    Audience.discipline: "纪检监察组织",
-}
+AUDIENCE_LABELS = labelled(
+    Audience,
+    {
+        Audience.office: "本单位专项活动办公室",
+        Audience.head: "单位负责人",
+        Audience.parent_office: "上级专项活动办公室",
+        Audience.discipline: "纪检监察组织",
+    },
+)
 
 
 class LadderStep(BaseModel):
