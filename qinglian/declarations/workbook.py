@@ -24,7 +24,7 @@ from sqlmodel import Session, col, or_, select
 from models.cadre import Cadre
 from models.campaign import Campaign, Deliverable
 from models.unit import Unit
-from qinglian.campaigns.lookup import get_campaign
+from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.declarations.columns import (
     BASICS,
@@ -83,8 +83,8 @@ def write_form_template(*, session: Session, campaign_id: int, unit_code: str, p
     """Write the unit's blank report-form workbook, pre-filled with its in-scope cadres."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
-    root = session.get(Unit, campaign.root_unit_id)
-    if root is None or not unit.path.startswith(root.path):
+    root = campaign_root(session=session, campaign=campaign)
+    if not unit.path.startswith(root.path):
         raise QinglianError(
             f"单位 {unit.code}（{unit.name}）不在专项活动 {campaign_id} 的范围内",
             f"unit {unit.code} is not in the tree of campaign {campaign_id}",
