@@ -1,4 +1,24 @@
 """Reading the exchange files (XLSX and CSV, in the encodings offices use) and the one import
 pipeline every importer shares: read → validate → check → apply, with bilingual row errors and
 quarantine of rejected rows.
+
+Modules:
+
+- ``cells``: Cell parsers: text, codes, dates, yes/no and whole numbers as offices write them in
+  Excel.
+- ``pipeline``: The one import pipeline every single-table importer shares: read → validate → check
+  → apply.
+- ``quarantine``: Rejecting a file with invalid rows, or quarantining those rows in
+  ``<stem>.rejected.csv``.
+- ``reading``: Reading an exchange file (XLSX, or CSV in the encodings offices use) into a
+  :class:`TableRead`.
+- ``report``: The outcome of one import: counts per outcome and the rejected rows, in both
+  languages.
+- ``row_checks``: Checks many importers make on a parsed row: a text's length, a date's window, a
+  repeated key.
+- ``rows``: One row being parsed: its cells, and every problem kept as a bilingual
+  :class:`RowError`.
+- ``table``: A table read from a file: the columns an importer understands, the header row, the data
+  rows.
+- ``unit_lookup``: The unit a row names by its 单位编码, which must lie in the campaign's tree.
 """

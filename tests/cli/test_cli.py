@@ -19,6 +19,8 @@ from sqlmodel import select
 
 from models import Campaign, Deliverable, LeadingGroupMember, Phase, Unit
 from qinglian.campaigns.templates import get_template
+from qinglian.cli import lazy
+from qinglian.cli.main import _Qinglian
 from qinglian.core import db, migrations
 from tests.conftest import DATABASES, PG_URL
 from tests.factories import (
@@ -841,3 +843,11 @@ def test_an_empty_date_is_explained_in_english_too(tree: Qinglian, campaign: int
 def test_an_error_stays_on_one_line_in_a_narrow_console(tree: Qinglian, campaign: int) -> None:
     tree.env.pop("COLUMNS")
     assert_one_error(tree("status", str(campaign), "--phase", "nope"))
+
+
+def test_the_root_listing_says_what_each_command_says_of_itself() -> None:
+    """`qinglian --help` lists commands without importing them; their one-line helps must not
+    drift from the commands' own."""
+    for name, entry in _Qinglian.lazy.items():
+        real = lazy._load(name, entry)
+        assert (real.help or "").strip().splitlines()[0] == entry.help, name
