@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install system-packages clean
 
 $(BIN)/python:
 	$(shell command -v $(PYTHON) || command -v python3) -m venv $(VENV)
@@ -18,10 +18,20 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# Debian packages the documents need: LibreOffice (PDF reports, the tests' XLSX/DOCX checks) and
+# a CJK font (Chinese in the charts and the PDF). Without root or a package mirror the tests that
+# need them skip with their reason.
+SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk
+system-packages:
+	@(command -v soffice >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk") \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null) \
+		|| echo "warning: could not install $(SYSTEM_PACKAGES); what needs them is skipped"
+
+demo: $(STAMP) system-packages
 	$(BIN)/qinglian demo
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
