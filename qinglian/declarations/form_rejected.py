@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from qinglian.declarations.columns import Section
 from qinglian.declarations.form_checks import SHEET_ORDER
 from qinglian.declarations.form_rows import FormRow
-from qinglian.exchange.quarantine import export_cell, rejected_path
+from qinglian.exchange.quarantine import export_cell, reason_cells, rejected_path, write_csv
+from qinglian.exchange.safe_cells import spreadsheet_text
 from qinglian.exchange.table import TableRead
 
 
@@ -18,29 +19,33 @@ def write_rejected_forms(
 ) -> Path:
     """All rejected rows of every sheet in one CSV that Excel opens (UTF-8 with BOM).
 
-    The sheets have different columns; the file has their union, after 工作表 and 行号.
+    The sheets have different columns; the file has their union, after 工作表 and 行号. Every
+    cell is escaped so that no spreadsheet reads it as a formula.
     """
     headers: list[str] = []
     for table in tables.values():
         headers.extend(header for header in table.columns.values() if header not in headers)
-    target = rejected_path(path)
-    with target.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["工作表", "行号", *headers, "列", "原因", "reason"])
-        for row in sorted(rows, key=lambda r: (SHEET_ORDER[r.section.sheet], r.number)):
-            if row.ok:
-                continue
-            table = row.cells.table
-            by_header = {table.columns[key]: value for key, value in row.cells.record.items()}
-            errors = row.cells.errors
-            writer.writerow(
-                [
-                    table.sheet,
-                    row.number,
-                    *(export_cell(by_header.get(header)) for header in headers),
-                    "、".join(dict.fromkeys(error.column for error in errors)),
-                    "；".join(error.zh for error in errors),
-                    "; ".join(error.en for error in errors),
-                ]
-            )
-    return target
+    lines: list[list[Any]] = [
+        [
+            "工作表",
+            "行号",
+            *(spreadsheet_text(header) for header in headers),
+            "列",
+            "原因",
+            "reason",
+        ]
+    ]
+    for row in sorted(rows, key=lambda r: (SHEET_ORDER[r.section.sheet], r.number)):
+        if row.ok:
+            continue
+        table = row.cells.table
+        by_header = {table.columns[key]: value for key, value in row.cells.record.items()}
+        lines.append(
+            [
+                spreadsheet_text(table.sheet),
+                row.number,
+                *(export_cell(by_header.get(header)) for header in headers),
+                *reason_cells(row.cells.errors),
+            ]
+        )
+    return write_csv(rejected_path(path), lines)

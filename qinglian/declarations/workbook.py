@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, or_, select
@@ -38,6 +38,8 @@ from qinglian.declarations.columns import (
     Section,
 )
 from qinglian.declarations.completeness import FORMS_DELIVERABLE
+from qinglian.exchange.output import write_atomically
+from qinglian.exchange.safe_cells import set_cell
 from qinglian.org.units import get_unit_by_code
 from qinglian.rules.scope import three_years_before
 
@@ -80,7 +82,10 @@ _COLUMN_NOTES: dict[str, str] = {
 
 
 def write_form_template(*, session: Session, campaign_id: int, unit_code: str, path: Path) -> Path:
-    """Write the unit's blank report-form workbook, pre-filled with its in-scope cadres."""
+    """Write the unit's blank report-form workbook, pre-filled with its in-scope cadres.
+
+    Every text cell is written as text: a name starting with ``=`` never becomes a formula.
+    """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
     root = campaign_root(session=session, campaign=campaign)
@@ -122,9 +127,7 @@ def write_form_template(*, session: Session, campaign_id: int, unit_code: str, p
     _prefill_basics(workbook[BASICS.sheet], unit, cadres)
     options.sheet_state = "hidden"
     workbook.active = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
+    return write_atomically(path, workbook.save)
 
 
 def _write_instructions(
@@ -193,7 +196,7 @@ def _write_instructions(
     ]
     sheet.column_dimensions["A"].width = 110
     for number, (text, bold) in enumerate(lines, start=1):
-        cell = sheet.cell(row=number, column=1, value=text or None)
+        cell = set_cell(sheet, number, 1, text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if bold:
             cell.font = Font(bold=True, size=14 if number == 1 else 11)
@@ -214,15 +217,16 @@ def _sheet_help(section: Section) -> str:
 
 def _write_options(sheet: Worksheet) -> None:
     for key, (letter, title) in _OPTION_COLUMNS.items():
-        sheet[f"{letter}1"] = title
+        column = column_index_from_string(letter)
+        set_cell(sheet, 1, column, title)
         for offset, choice in enumerate(CHOICES[key], start=2):
-            sheet[f"{letter}{offset}"] = choice
+            set_cell(sheet, offset, column, choice)
         sheet.column_dimensions[letter].width = _width([title, *CHOICES[key]])
 
 
 def _write_section(sheet: Worksheet, section: Section, rows: int) -> None:
     for index, spec in enumerate(section.columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=spec.header)
+        cell = set_cell(sheet, 1, index, spec.header)
         cell.font = _HEADER_FONT
         cell.alignment = _HEADER_ALIGNMENT
         read_only = section is BASICS and spec.key in READ_ONLY_KEYS
@@ -280,7 +284,7 @@ def _prefill_basics(sheet: Worksheet, unit: Unit, cadres: Sequence[Cadre]) -> No
             "scope_category": cadre.scope_category,
         }
         for key, value in values.items():
-            cell = sheet.cell(row=row, column=positions[key], value=value)
+            cell = set_cell(sheet, row, positions[key], value)
             if key in ("staff_no", "unit_code"):
                 cell.number_format = _TEXT
     name_letter = get_column_letter(positions["name"])

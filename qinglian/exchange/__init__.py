@@ -5,7 +5,8 @@ quarantine of rejected rows.
 Modules:
 
 - ``cells``: Cell parsers: text, codes, dates, yes/no and whole numbers as offices write them in
-  Excel.
+  Excel; the one pattern of unit codes and 工号, and clean names.
+- ``output``: Files the project writes: checked first, written whole under a temporary name.
 - ``pipeline``: The one import pipeline every single-table importer shares: read → validate → check
   → apply.
 - ``quarantine``: Rejecting a file with invalid rows, or quarantining those rows in
@@ -18,6 +19,8 @@ Modules:
   repeated key.
 - ``rows``: One row being parsed: its cells, and every problem kept as a bilingual
   :class:`RowError`.
+- ``safe_cells``: Cells written to a spreadsheet (XLSX or CSV) that no spreadsheet reads as a
+  formula.
 - ``table``: A table read from a file: the columns an importer understands, the header row, the data
   rows.
 - ``unit_lookup``: The unit a row names by its 单位编码, which must lie in the campaign's tree.

@@ -81,6 +81,109 @@ def parse_code(value: Any) -> str:
     return unicodedata.normalize("NFKC", parse_text(value)).strip()
 
 
+# Unit codes and 工号: ASCII letters and digits, "-", "_" and ".", starting with a letter or
+# a digit (so never ".", "..", a leading "-" read as an option, nor "/" or "\\"), at most 64
+# characters (the width of both columns). Such a code is safe as a file or folder name.
+CODE_MAX_LENGTH = 64
+CODE_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_MAX_LENGTH - 1}}}")
+_CODE_RULE = (
+    f"编码只能由英文字母、数字和 - _ . 组成，以字母或数字开头，最长 {CODE_MAX_LENGTH} 个字符",
+    f"a code has only letters, digits, '-', '_' and '.', starts with a letter or digit and is "
+    f"at most {CODE_MAX_LENGTH} characters long",
+)
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SHOWN_LENGTH = 40
+
+
+def parse_identifier(value: Any) -> str:
+    """A unit code or 工号 that follows :data:`CODE_PATTERN`; empty when the cell is empty."""
+    text = parse_code(value)
+    if not text or CODE_PATTERN.fullmatch(text):
+        return text
+    if len(text) > CODE_MAX_LENGTH:
+        zh, en = f"共 {len(text)} 个字符，过长", f"it is {len(text)} characters long"
+    elif not text[0].isascii() or not text[0].isalnum():
+        zh, en = f"以{_describe_zh(text[0])}开头", f"it starts with {_describe_en(text[0])}"
+    else:
+        index, char = next(
+            (i, c) for i, c in enumerate(text) if not CODE_PATTERN.fullmatch("A" + c)
+        )
+        zh = f"第 {index + 1} 个字符是{_describe_zh(char)}"
+        en = f"character {index + 1} is {_describe_en(char)}"
+    raise ValueError(
+        f"编码「{shown_text(text)}」无效：{zh}；{_CODE_RULE[0]}"
+        f" / invalid code '{shown_text(text)}': {en}; {_CODE_RULE[1]}"
+    )
+
+
+def parse_name(value: Any) -> str:
+    """A name (of a unit, a cadre, a post) as clean text, normalised to NFC.
+
+    Control characters, zero-width characters and bidirectional-text controls are refused:
+    they make two names that look the same differ, or a name display as something else.
+    """
+    text = unicodedata.normalize("NFC", parse_text(value))
+    for index, char in enumerate(text):
+        if _is_hidden(char):
+            raise ValueError(
+                f"第 {index + 1} 个字符是{_describe_zh(char)}，名称中不允许，请删除"
+                f" / character {index + 1} is {_describe_en(char)}, which a name may not hold; "
+                "remove it"
+            )
+    return text
+
+
+def _is_hidden(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _describe_zh(char: str) -> str:
+    point = f"U+{ord(char):04X}"
+    if char in _ZERO_WIDTH:
+        return f"零宽字符 {point}"
+    if char in _BIDI:
+        return f"双向文本控制符 {point}"
+    if unicodedata.category(char) == "Cc":
+        return f"控制字符 {point}"
+    if _is_hidden(char):
+        return f"不可见字符 {point}"
+    if char.isspace():
+        return f"空格 {point}"
+    if char in "/\\":
+        return f"路径分隔符「{char}」"
+    return f"字符「{char}」（{point}）"
+
+
+def _describe_en(char: str) -> str:
+    point = f"U+{ord(char):04X}"
+    if char in _ZERO_WIDTH:
+        return f"the zero-width character {point}"
+    if char in _BIDI:
+        return f"the bidirectional-text control {point}"
+    if unicodedata.category(char) == "Cc":
+        return f"the control character {point}"
+    if _is_hidden(char):
+        return f"the invisible character {point}"
+    if char.isspace():
+        return f"a space ({point})"
+    if char in "/\\":
+        return f"the path separator {char!r}"
+    return f"the character {char!r} ({point})"
+
+
+def shown_text(value: Any) -> str:
+    """A cell safe to quote in a one-line message: hidden characters as \\uXXXX, shortened."""
+    text = parse_text(value)
+    shown = "".join(
+        f"\\u{ord(char):04x}" if _is_hidden(char) or (char.isspace() and char != " ") else char
+        for char in text[:_SHOWN_LENGTH]
+    )
+    # " / " separates the Chinese and English halves of a message.
+    shown = shown.replace(" / ", " ／ ")
+    return shown + "…" if len(text) > _SHOWN_LENGTH else shown
+
+
 def word_key(value: Any) -> str:
     """A cell naming a vocabulary word, folded for lookup: 「 In_Progress 」→ ``inprogress``."""
     return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", parse_text(value)).casefold())

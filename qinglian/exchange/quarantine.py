@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from qinglian.core.errors import ImportRejected, RowError
 from qinglian.exchange.cells import parse_text
+from qinglian.exchange.output import check_writable, write_atomically
 from qinglian.exchange.rows import ParsedRow
+from qinglian.exchange.safe_cells import spreadsheet_text
 from qinglian.exchange.table import TableRead
 
 
@@ -22,10 +23,16 @@ def check_rows(path: Path, rows: Sequence[ParsedRow], *, skip_invalid: bool) -> 
 
 
 def check_errors(path: Path, errors: Iterable[RowError], *, skip_invalid: bool) -> list[RowError]:
-    """``errors`` as a list; any at all reject the whole file (nothing written) unless skipping."""
+    """``errors`` as a list; any at all reject the whole file (nothing written) unless skipping.
+
+    When skipping, the rejected rows will go to ``<stem>.rejected.csv``: a place that cannot
+    take them is refused now, before anything is imported.
+    """
     found = list(errors)
     if found and not skip_invalid:
         raise ImportRejected(path.name, found)
+    if found:
+        check_writable(rejected_path(path))
     return found
 
 
@@ -62,30 +69,45 @@ def write_rejected(
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)
-    target = rejected_path(path)
     keys = list(table.columns)
-    with target.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*(table.columns[key] for key in keys), "行号", "列", "原因", "reason"])
-        for row in sorted(by_row):
-            record = records.get(row, {})
-            row_errors = by_row[row]
-            writer.writerow(
-                [
-                    *(export_cell(record.get(key)) for key in keys),
-                    row,
-                    "、".join(dict.fromkeys(error.column for error in row_errors)),
-                    "；".join(error.zh for error in row_errors),
-                    "; ".join(error.en for error in row_errors),
-                ]
-            )
-    return target
+    lines: list[list[Any]] = [
+        [*(spreadsheet_text(table.columns[key]) for key in keys), "行号", "列", "原因", "reason"]
+    ]
+    for row in sorted(by_row):
+        record = records.get(row, {})
+        row_errors = by_row[row]
+        lines.append(
+            [
+                *(export_cell(record.get(key)) for key in keys),
+                row,
+                *reason_cells(row_errors),
+            ]
+        )
+    return write_csv(rejected_path(path), lines)
+
+
+def reason_cells(errors: Sequence[RowError]) -> list[str]:
+    """The 列, 原因 and reason cells of a rejected row, escaped like every other cell."""
+    return [
+        spreadsheet_text("、".join(dict.fromkeys(error.column for error in errors))),
+        spreadsheet_text("；".join(error.zh for error in errors)),
+        spreadsheet_text("; ".join(error.en for error in errors)),
+    ]
+
+
+def write_csv(target: Path, lines: Sequence[Sequence[Any]]) -> Path:
+    """Write ``lines`` as a CSV that Excel opens (UTF-8 with BOM), whole or not at all."""
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(lines)
+
+    return write_atomically(target, write)
 
 
 def export_cell(value: Any) -> str:
     """A cell as text for the rejected-rows CSV, never read back by Excel as a formula."""
     text = parse_text(value)
-    # A cell starting with = + - @ is a formula to Excel; quote it so it stays text.
-    if text[:1] in {"=", "+", "-", "@"} and not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
-        return "'" + text
-    return text
+    if isinstance(value, int | float):
+        return text  # a number, negative or not, is never a formula
+    return str(spreadsheet_text(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
-from qinglian.exchange.cells import parse_code
+from qinglian.exchange.cells import parse_identifier
 from qinglian.exchange.rows import RowCells
 
 
@@ -33,7 +33,7 @@ def campaign_unit(
     cells: RowCells, units: Mapping[str, U], root_path: str, key: str = "unit_code"
 ) -> U | None:
     """The row's unit (by 单位编码), which must exist and lie in the campaign's tree."""
-    code = cells.get(key, parse_code, "")
+    code = cells.get(key, parse_identifier, "")
     if not code:
         if not cells.failed(key):
             cells.fail(key, "单位编码不能为空", "the unit code is empty")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from qinglian.core.errors import QinglianError
+from qinglian.exchange.output import write_atomically
+from qinglian.exchange.safe_cells import write_row
 from qinglian.inspection.assessment import AssessmentRow
 
 ASSESSMENT_SHEET = "年终考核"
@@ -40,19 +39,22 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
     """Write the assessment table as an .xlsx, atomically (a reader never sees half a file).
 
     Chinese headers, percentages as percent-formatted numbers (so Excel can sort and sum
-    them), the header frozen and filtered, columns wide enough for their contents.
+    them), the header frozen and filtered, columns wide enough for their contents. Names and
+    codes are written as text, never as formulas.
     """
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = ASSESSMENT_SHEET
-    sheet.append([header for header, _, _ in _ASSESSMENT_COLUMNS])
+    write_row(sheet, 1, [header for header, _, _ in _ASSESSMENT_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in rows:
-        sheet.append(
+    for number, row in enumerate(rows, start=2):
+        write_row(
+            sheet,
+            number,
             [
                 row.unit_code,
                 row.unit_name,
@@ -65,7 +67,7 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
                 row.inspection_score,
                 "是" if row.lagging else "否",
                 row.composite,
-            ]
+            ],
         )
     widths = [max(minimum, _display_width(header)) for header, _, minimum in _ASSESSMENT_COLUMNS]
     for cells in sheet.iter_rows(min_row=2):
@@ -80,35 +82,9 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(_ASSESSMENT_COLUMNS))
     sheet.auto_filter.ref = f"A1:{last}{max(sheet.max_row, 1)}"
-    return _save_atomically(workbook, path)
+    return write_atomically(path, workbook.save)
 
 
 def _display_width(text: str) -> int:
     """Columns a text takes in Excel: a CJK character is about two Latin ones wide."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _save_atomically(workbook: Workbook, path: Path) -> Path:
-    """Save beside ``path`` under a temporary name, then rename over it."""
-    temporary: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx.tmp"
-        )
-        os.close(handle)
-        temporary = Path(name)
-        workbook.save(temporary)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise QinglianError(
-            f"无法写入 {path}（{exc.strerror or exc}）",
-            f"cannot write {path} ({exc.strerror or exc})",
-        ) from exc
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise
-    return path

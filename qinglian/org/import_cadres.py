@@ -17,7 +17,14 @@ from models.cadre import Cadre
 from models.enums import Level
 from models.unit import Unit
 from qinglian.core.sql import chunked
-from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text
+from qinglian.exchange.cells import (
+    parse_bool,
+    parse_date,
+    parse_identifier,
+    parse_name,
+    parse_text,
+    shown_text,
+)
 from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
 from qinglian.exchange.row_checks import check_date_window, check_length, flag_repeats
@@ -72,8 +79,8 @@ def parse_scope_category(value: Any) -> int:
     number = _CHINESE_DIGITS.get(core) or (int(core) if core.isdigit() else None)
     if number is None or not 1 <= number <= 4:
         raise ValueError(
-            f"适用类别「{parse_text(value)}」无效，应为 1–4（第一类至第四类）"
-            f" / invalid scope category {parse_text(value)!r}; expected 1–4"
+            f"适用类别「{shown_text(value)}」无效，应为 1–4（第一类至第四类）"
+            f" / invalid scope category '{shown_text(value)}'; expected 1–4"
         )
     return number
 
@@ -147,17 +154,17 @@ def _parse_row(
     as_of: date,
 ) -> _CadreRow:
     cells = RowCells(table, CADRE_COLUMNS, number, record)
-    staff_no = cells.get("staff_no", parse_code, "")
+    staff_no = cells.get("staff_no", parse_identifier, "")
     if not staff_no and not cells.failed("staff_no"):
         cells.fail("staff_no", "工号不能为空", "the staff number is empty")
-    name = cells.get("name", parse_text, "")
+    name = cells.get("name", parse_name, "")
     if not name and not cells.failed("name"):
         cells.fail("name", "姓名不能为空", "the name is empty")
     category = cells.get("scope_category", parse_scope_category, 0)
     values: dict[str, Any] = {"name": name, "scope_category": category}
     optional = {
-        "post": parse_text,
-        "rank": parse_text,
+        "post": parse_name,
+        "rank": parse_name,
         "retired": lambda value: bool(parse_bool(value)),
         "left_on": parse_date,
     }
@@ -175,7 +182,7 @@ def _parse_row(
     if (
         unit is None
         and not cells.failed("unit_code")
-        and not cells.get("unit_code", parse_code, "")
+        and not cells.get("unit_code", parse_identifier, "")
     ):
         cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
     managing = _unit(cells, "managing_unit_code", units)
@@ -183,13 +190,14 @@ def _parse_row(
         values["unit_id"] = unit.id
         if managing is not None:
             values["managing_unit_id"] = managing.id
-        elif category and not cells.get("managing_unit_code", parse_code, ""):
+        elif category and not cells.failed("managing_unit_code"):
+            # An empty cell (or no column): the managing unit follows from the rules.
             values["managing_unit_id"] = default_managing_unit_id(unit, category)
     return _CadreRow(cells=cells, staff_no=staff_no, values=values)
 
 
 def _unit(cells: RowCells, key: str, units: Mapping[str, UnitRef]) -> UnitRef | None:
-    code = cells.get(key, parse_code, "")
+    code = cells.get(key, parse_identifier, "")
     if not code:
         return None
     return known_unit(cells, key, code, units)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from models.enums import Level
 from models.unit import Unit
-from qinglian.exchange.cells import parse_code, parse_text
+from qinglian.exchange.cells import parse_identifier, parse_name, parse_text
 from qinglian.exchange.pipeline import run_upsert
 from qinglian.exchange.report import ImportReport
 from qinglian.exchange.row_checks import check_length, flag_repeats
@@ -99,10 +99,10 @@ def _parse_row(
     code_by_id: Mapping[int | None, str],
 ) -> _UnitRow:
     cells = RowCells(table, UNIT_COLUMNS, number, record)
-    code = cells.get("code", parse_code, "")
+    code = cells.get("code", parse_identifier, "")
     if not code and not cells.failed("code"):
         cells.fail("code", "单位编码不能为空", "the unit code is empty")
-    name = cells.get("name", parse_text, "")
+    name = cells.get("name", parse_name, "")
     if not name and not cells.failed("name"):
         cells.fail("name", "单位名称不能为空", "the unit name is empty")
     values: dict[str, Any] = {
@@ -114,7 +114,7 @@ def _parse_row(
         "aliases": parse_aliases,
         "office_email": parse_email,
         "office_webhook": parse_target_name,
-        "head": lambda value: parse_text(value) or None,
+        "head": lambda value: parse_name(value) or None,
         "discipline_email": parse_email,
     }
     for key, parser in optional.items():
@@ -125,7 +125,7 @@ def _parse_row(
         if isinstance(text, str):
             check_length(cells, key, text, _MAX_LENGTH[key], "内容")
     if cells.has("parent_code"):
-        parent_code = cells.get("parent_code", parse_code, "")
+        parent_code = cells.get("parent_code", parse_identifier, "")
     else:
         unit = existing.get(code)
         parent_code = code_by_id.get(unit.parent_id, "") if unit is not None else ""

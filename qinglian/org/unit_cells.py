@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from models.enums import LEVEL_LABELS, UNIT_KIND_LABELS, Level, UnitKind
-from qinglian.exchange.cells import parse_text
+from qinglian.exchange.cells import parse_name, parse_text, shown_text
 
 _LEVEL_WORDS: dict[str, Level] = {
     **{level.value: level for level in Level},
@@ -52,8 +52,8 @@ def parse_level(value: Any) -> Level:
     if text in _LEVEL_WORDS:
         return _LEVEL_WORDS[text]
     raise ValueError(
-        f"无法识别的层级「{parse_text(value)}」（应为 部/省/市/县/单位/科室）"
-        f" / unknown level {parse_text(value)!r} (expected one of {', '.join(Level)})"
+        f"无法识别的层级「{shown_text(value)}」（应为 部/省/市/县/单位/科室）"
+        f" / unknown level '{shown_text(value)}' (expected one of {', '.join(Level)})"
     )
 
 
@@ -65,14 +65,14 @@ def parse_kind(value: Any) -> UnitKind:
     if text in _KIND_WORDS:
         return _KIND_WORDS[text]
     raise ValueError(
-        f"无法识别的单位类型「{parse_text(value)}」（应为 卫生行政部门/公立医疗卫生单位/直属单位）"
-        f" / unknown unit kind {parse_text(value)!r} (expected one of {', '.join(UnitKind)})"
+        f"无法识别的单位类型「{shown_text(value)}」（应为 卫生行政部门/公立医疗卫生单位/直属单位）"
+        f" / unknown unit kind '{shown_text(value)}' (expected one of {', '.join(UnitKind)})"
     )
 
 
 def parse_aliases(value: Any) -> list[str]:
-    """简称: several names separated by 、 , ， ; ； or line breaks."""
-    parts = (parse_text(part) for part in _ALIAS_SEPARATORS.split(parse_text(value)))
+    """简称: several names separated by 、 , ， ; ； or line breaks, each a clean name."""
+    parts = (parse_name(part) for part in _ALIAS_SEPARATORS.split(parse_text(value)))
     return list(dict.fromkeys(part for part in parts if part))
 
 
@@ -82,13 +82,16 @@ def parse_email(value: Any) -> str | None:
     if not text:
         return None
     if not _EMAIL.fullmatch(text):
-        raise ValueError(f"邮箱地址「{text}」格式不正确 / {text!r} is not a valid e-mail address")
+        raise ValueError(
+            f"邮箱地址「{shown_text(text)}」格式不正确"
+            f" / '{shown_text(text)}' is not a valid e-mail address"
+        )
     return text
 
 
 def parse_target_name(value: Any) -> str | None:
     """A notification target name; a URL is refused because it would carry the secret."""
-    text = parse_text(value)
+    text = parse_name(value)
     if not text:
         return None
     if "://" in text:
