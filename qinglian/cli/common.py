@@ -4,25 +4,29 @@ rest of the package."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import re
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.text import Text
 
+from qinglian.cli.usage import BadValue, err, error_line
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError
 from qinglian.exchange.cells import parse_date, split_reason
 
 # No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
 console = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=StrEnum)
 LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
+# How Prefect says its embedded API server did not answer in time (prefect/server/api/server.py).
+EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 _ROWS_SHOWN = 50
 
 # The options most commands share, so they read and help alike everywhere.
@@ -32,11 +36,17 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of da
 AsOfToday = Annotated[str | None, typer.Option("--as-of", help="今天 today")]
 
 
-def error_line(zh: str, en: str) -> None:
-    """One line on stderr, never wrapped, never read as Rich markup (it may quote user input)."""
-    line = Text("错误 / error: ", style="red")
-    line.append(f"{zh} / {en}")
-    err.print(line, soft_wrap=True)
+# Why the system refused a file, in Chinese (the English is the system's own words).
+_OS_REASONS = {
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.ENOENT: "不存在",
+    errno.EEXIST: "已存在",
+    errno.EROFS: "只读文件系统",
+    errno.ENOSPC: "磁盘已满",
+}
 
 
 def friendly(func: F) -> F:
@@ -57,8 +67,32 @@ def friendly(func: F) -> F:
         except QinglianError as exc:
             error_line(exc.zh, exc.en)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            # Every place a file is read or written: a folder, a missing folder, a read-only place.
+            error_line(*os_error_message(exc))
+            raise typer.Exit(1) from None
+        except RuntimeError as exc:
+            if not str(exc).startswith(EPHEMERAL_TIMEOUT):
+                raise
+            error_line(
+                "Prefect 内置服务未能按时启动（机器负载过高？），请稍后重试，"
+                "或设置 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS 延长等待",
+                "Prefect's embedded API server did not start in time (a loaded machine?); try "
+                "again, or raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+            )
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def os_error_message(exc: OSError) -> tuple[str, str]:
+    """What the system refused (a file, when it names one), as (Chinese, English)."""
+    reason_zh = _OS_REASONS.get(exc.errno or 0, exc.strerror or "系统错误")
+    reason_en = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return f"系统拒绝了操作：{reason_zh}", f"the system refused: {reason_en}"
+    where = str(exc.filename)
+    return f"无法读写「{where}」：{reason_zh}", f"cannot read or write {where!r}: {reason_en}"
 
 
 def whole_number(text: str, largest: int, zh: str, en: str) -> int:
@@ -80,6 +114,58 @@ def id_option(text: str, zh: str, en: str) -> int:
             f"{zh}应为正整数，而不是「{text}」", f"a {en} is a whole number, not {text!r}"
         )
     return value
+
+
+def id_parser(zh: str, en: str) -> Callable[[str | int], int]:
+    """Parses an id argument as the command line is read: 1 to 2³¹−1, else a usage error."""
+
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):  # a default, already a number
+            return text
+        value = _whole(text, 10, LARGEST_ID)
+        if value is None or value < 1:
+            raise BadValue(
+                f"{zh}应为 1 到 {LARGEST_ID} 之间的整数，而不是「{text}」",
+                f"a {en} is a whole number from 1 to {LARGEST_ID}, not {text!r}",
+            )
+        return value
+
+    return parse
+
+
+def count_parser(zh: str, en: str, largest: int) -> Callable[[str | int], int]:
+    """Parses a count option (0 to ``largest``) as the command line is read."""
+
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):
+            return text
+        value = _whole(text, 19, largest)
+        if value is None:
+            raise BadValue(
+                f"{zh}应为 0 到 {largest} 之间的整数，而不是「{text}」",
+                f"{en} must be a whole number from 0 to {largest}, not {text!r}",
+            )
+        return value
+
+    return parse
+
+
+def coded(enum: type[E], zh: str, en: str) -> dict[str, Any]:
+    """The ``parser`` and ``metavar`` of an option holding one of ``enum``'s values: ``--help``
+    lists the values, and any other value is a usage error naming them."""
+    values = [member.value for member in enum]
+
+    def parse(text: str | E) -> E:
+        if isinstance(text, enum):
+            return text
+        if text in values:
+            return enum(text)
+        raise BadValue(
+            f"{zh}应为 {'、'.join(values)} 之一，而不是「{text}」",
+            f"{en} must be one of {', '.join(values)}, not {text!r}",
+        )
+
+    return {"parser": parse, "metavar": f"[{'|'.join(values)}]"}
 
 
 def campaign_id_option(text: str) -> int:

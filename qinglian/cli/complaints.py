@@ -23,6 +23,7 @@ from qinglian.cli.common import (
     console,
     date_option,
     friendly,
+    id_parser,
 )
 from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
 from qinglian.complaints.cases import list_cases, read_case, record_verification
@@ -37,7 +38,12 @@ from qinglian.org.units import get_unit_by_code
 
 app = database_app("complaints", "信访举报（保密）/ complaints (confidential)")
 
-CaseArg = Annotated[int, typer.Argument(help="案件编号 case id")]
+CaseArg = Annotated[
+    int,
+    typer.Argument(
+        parser=id_parser("案件编号", "case id"), metavar="CASE", help="案件编号 case id"
+    ),
+]
 Office = Annotated[str, typer.Option(help="核实单位编码 the verifying unit")]
 
 
@@ -131,7 +137,14 @@ def complaints_queue(campaign: CampaignArg) -> None:
 @app.command("assign")
 @friendly
 def complaints_assign(
-    complaint: Annotated[int, typer.Argument(help="举报件编号 complaint id")],
+    complaint: Annotated[
+        int,
+        typer.Argument(
+            parser=id_parser("举报件编号", "complaint id"),
+            metavar="COMPLAINT",
+            help="举报件编号 complaint id",
+        ),
+    ],
     cadre: Annotated[str, typer.Argument(help="干部工号 staff number")],
     by: Annotated[str, typer.Option(help="确认人 who decided")],
 ) -> None:

@@ -7,11 +7,17 @@ imports: the database, openpyxl, Prefect…) is imported only when that command 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
+import click
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from qinglian.cli.lazy import Lazy, LazyGroup
+from qinglian.cli.usage import error_line, usage_message
+from qinglian.core.errors import QinglianError
 
 
 def _command(module: str, help: str) -> Lazy:
@@ -60,6 +66,44 @@ class _Qinglian(LazyGroup):
             "检查组抽查与年终考核 / inspection sampling, results and the year-end assessment",
         ),
     }
+
+    # Every usage error is raised while a context is made (the root's options) or while the
+    # root invokes a command (the command's own parsing): said here, they become the one
+    # bilingual line and an exit code, and Click's standalone handling stays as it is.
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """Click's own failures as one bilingual line: a usage error exits 2, an abort 1."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise  # a group typed alone: Typer has printed its help
+    except UsageError as exc:
+        error_line(*usage_message(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except ClickException as exc:
+        error_line("命令失败", exc.format_message())
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Abort:
+        error_line("已中止", "aborted")
+        raise typer.Exit(1) from None
+    except QinglianError as exc:  # raised outside a command's own handler
+        error_line(exc.zh, exc.en)
+        raise typer.Exit(1) from None
 
 
 app = typer.Typer(

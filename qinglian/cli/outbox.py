@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from models.enums import OutboxStatus
-from qinglian.cli.common import campaign_id_option, console, friendly
+from qinglian.cli.common import campaign_id_option, coded, console, friendly, id_parser
 from qinglian.cli.database import database_app, in_session
 from qinglian.oversight.outbox import list_outbox, retry_outbox
 
@@ -22,13 +22,16 @@ AnyCampaign = Annotated[str | None, typer.Option(help="专项活动编号 campai
 @friendly
 def outbox_list(
     campaign: AnyCampaign = None,
-    status: Annotated[str | None, typer.Option(help="pending|sending|sent|failed|given_up")] = None,
+    status: Annotated[
+        OutboxStatus | None,
+        typer.Option(**coded(OutboxStatus, "发送状态", "--status"), help="发送状态 status"),
+    ] = None,
 ) -> None:
     """发件箱 / the outbox (targets by name; never a URL)."""
     rows = in_session(
         list_outbox,
         campaign_id=campaign_id_option(campaign) if campaign else None,
-        status=OutboxStatus(status) if status else None,
+        status=status,
     )
     table = Table(
         "#",
@@ -56,7 +59,14 @@ def outbox_list(
 @app.command("retry")
 @friendly
 def outbox_retry(
-    ids: Annotated[list[int] | None, typer.Argument(help="编号 ids (default: all failed)")] = None,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(
+            parser=id_parser("消息编号", "message id"),
+            metavar="[IDS]...",
+            help="消息编号 ids (default: all failed)",
+        ),
+    ] = None,
     campaign: AnyCampaign = None,
 ) -> None:
     """重发失败的通知 / send failed or given-up messages again."""

@@ -18,8 +18,10 @@ from qinglian.cli.common import (
     CampaignOption,
     as_of_or_today,
     campaign_id_option,
+    coded,
     console,
     friendly,
+    id_parser,
     required_date,
 )
 from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
@@ -31,7 +33,12 @@ from qinglian.rectification.verification import verify_rectification
 
 app = database_app("rectify", "整改纠正 / rectification")
 
-ItemArg = Annotated[int, typer.Argument(help="整改事项编号 item id")]
+ItemArg = Annotated[
+    int,
+    typer.Argument(
+        parser=id_parser("整改事项编号", "item id"), metavar="ITEM", help="整改事项编号 item id"
+    ),
+]
 On = Annotated[str, typer.Option("--on", help="日期 date")]
 
 
@@ -95,7 +102,13 @@ def rectify_list(
 @friendly
 def rectify_status(
     item: ItemArg,
-    status: Annotated[str, typer.Option(help="in_progress | done")],
+    status: Annotated[
+        RectificationStatus,
+        typer.Option(
+            **coded(RectificationStatus, "整改状态", "--status"),
+            help="整改状态 in_progress 整改中 | done 已完成 (verified: use `rectify verify`)",
+        ),
+    ],
     on: On,
     evidence: Annotated[str | None, typer.Option(help="整改证据 evidence")] = None,
 ) -> None:
@@ -104,7 +117,7 @@ def rectify_status(
     view = in_session(
         update_rectification_status,
         item_id=item,
-        status=RectificationStatus(status),
+        status=status,
         changed_on=day,
         evidence=evidence,
     )
@@ -136,7 +149,13 @@ def rectify_extend(
 @friendly
 def rectify_verify(
     item: ItemArg,
-    outcome: Annotated[str, typer.Option(help="passed 通过 | rejected 退回")],
+    outcome: Annotated[
+        VerificationOutcome,
+        typer.Option(
+            **coded(VerificationOutcome, "验收结论", "--outcome"),
+            help="验收结论 passed 通过 | rejected 退回",
+        ),
+    ],
     by: Annotated[str, typer.Option(help="验收人 who verified")],
     on: On,
     note: Annotated[str, typer.Option(help="意见 note")] = "",
@@ -147,7 +166,7 @@ def rectify_verify(
         verify_rectification,
         item_id=item,
         by=by,
-        outcome=VerificationOutcome(outcome),
+        outcome=outcome,
         note=note,
         verified_on=day,
     )

@@ -12,13 +12,14 @@ from rich.tree import Tree
 from sqlmodel import select
 
 from models import Unit
-from qinglian.cli.common import console, friendly
+from qinglian.cli.common import console, count_parser, friendly
 from qinglian.cli.database import SkipInvalid, database_app, import_file
 from qinglian.core import db
 from qinglian.org.import_units import import_units
 from qinglian.org.units import get_unit_by_code, subtree
 
 app = database_app("units", "单位 / org units")
+MOST_LEVELS = 99  # deeper than any org tree; bounds the number typed
 
 
 @app.command("import")
@@ -32,7 +33,14 @@ def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
 @friendly
 def units_tree(
     code: Annotated[str | None, typer.Argument(help="从此单位开始 / start here")] = None,
-    depth: Annotated[int | None, typer.Option(help="最多显示几层 / levels to show")] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            parser=count_parser("层数", "--depth", MOST_LEVELS),
+            metavar="N",
+            help="最多显示几层 / levels to show",
+        ),
+    ] = None,
 ) -> None:
     """显示单位树 / print the org tree."""
     with db.session_scope() as session:

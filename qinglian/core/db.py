@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session, create_engine
 
 from qinglian.core.errors import QinglianError
@@ -27,20 +28,52 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+class DatabaseUnavailable(QinglianError):
+    """The database cannot be reached or opened: a setting or the server, not the data."""
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One engine per database URL for the life of the process."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            # A server that does not answer fails in seconds, not at the OS's TCP timeout.
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except ImportError as exc:  # the URL names a driver that is not installed
+        raise DatabaseUnavailable(
+            f"环境变量 QINGLIAN_DATABASE_URL 所用的数据库驱动未安装（{exc.name}）",
+            f"QINGLIAN_DATABASE_URL names a database driver that is not installed ({exc.name})",
+        ) from None
+    event.listen(engine, "handle_error", _refused_connection)
+    return engine
+
+
+def _refused_connection(context: ExceptionContext) -> None:
+    """A connection that could not be opened says where it tried, without the password."""
+    if context.connection is not None or context.engine is None:
+        return  # an error of a statement: the caller's to handle
+    where = make_url(str(context.engine.url)).render_as_string(hide_password=True)
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise DatabaseUnavailable(
+        f"无法连接数据库 {where}（请检查 QINGLIAN_DATABASE_URL 或 QINGLIAN_HOME）",
+        f"cannot connect to the database {where} (check QINGLIAN_DATABASE_URL or "
+        f"QINGLIAN_HOME): {reason}",
+    )
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
     settings = settings or get_settings()
     if settings.is_embedded:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"环境变量 QINGLIAN_HOME 所指的文件夹「{settings.home}」无法创建（{exc.strerror}）",
+                f"QINGLIAN_HOME {str(settings.home)!r} cannot be created: {exc.strerror}",
+            ) from None
     return engine_for(settings.effective_database_url)
 
 

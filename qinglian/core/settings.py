@@ -1,4 +1,8 @@
-"""Configuration from the environment (prefix ``QINGLIAN_``), read by pydantic-settings."""
+"""Configuration from the environment (prefix ``QINGLIAN_``), read by pydantic-settings.
+
+Settings are checked when they are first read; a mistake is one bilingual line naming the
+environment variable (:func:`get_settings`), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from qinglian.core.errors import QinglianError
+
+ENV_PREFIX = "QINGLIAN_"
+# Values that may hold a password or a token: never repeated in an error.
+_SECRET_FIELDS = frozenset({"database_url", "notify"})
 
 
 class Settings(BaseSettings):
     """Every knob the service has; secrets are ``SecretStr`` so they never print."""
 
     model_config = SettingsConfigDict(
-        env_prefix="QINGLIAN_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="ignore",
     )
@@ -28,6 +40,29 @@ class Settings(BaseSettings):
         description="Notification targets by name: QINGLIAN_NOTIFY__<NAME>=<apprise url>",
     )
     notifier: Literal["apprise", "recording"] = "apprise"
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_folder(cls, home: Path) -> Path:
+        if home.exists() and not home.is_dir():
+            raise ValueError("不是文件夹 / is not a folder")
+        return home
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_names_a_known_database(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None  # set but empty: the embedded SQLite file, as when unset
+        try:
+            make_url(url).get_dialect()
+        except NoSuchModuleError:  # an ArgumentError too: it comes first
+            kind = make_url(url).drivername
+            raise ValueError(
+                f"不支持的数据库类型「{kind}」 / unknown database kind {kind!r}"
+            ) from None
+        except ArgumentError:
+            raise ValueError("无法解析的数据库地址 / not a database URL") from None
+        return url
 
     @property
     def sqlite_path(self) -> Path:
@@ -49,7 +84,31 @@ class Settings(BaseSettings):
         return self.home / "output"
 
 
+class SettingsError(QinglianError):
+    """An environment variable with a value the service cannot use."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing env."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from None
+
+
+def settings_error(exc: ValidationError) -> SettingsError:
+    """The first bad setting, named as it is set: ``QINGLIAN_NOTIFIER``, never the field."""
+    problem = exc.errors()[0]
+    field = str(problem["loc"][0]) if problem["loc"] else ""
+    name = ENV_PREFIX + field.upper()
+    reason = str(problem["msg"]).removeprefix("Value error, ")
+    reason_zh, _, reason_en = reason.partition(" / ")
+    if not reason_en:  # pydantic's own English: say which value, unless it may be a secret
+        shown = "" if field in _SECRET_FIELDS else f"「{problem.get('input')}」"
+        expected = problem.get("ctx", {}).get("expected")
+        reason_zh = f"取值{shown}无效" + (
+            f"，应为 {expected.replace(' or ', ' 或 ')}" if expected else ""
+        )
+        reason_en = reason
+    return SettingsError(f"环境变量 {name} 有误：{reason_zh}", f"{name} is invalid: {reason_en}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from qinglian.core.settings import Settings
+from qinglian.exchange.output import check_writable
 from qinglian.reporting.document.data import collect_report_data
+from qinglian.reporting.document.output import ReportError, cannot_write
 from qinglian.reporting.document.render import ReportFormat, write_report
 
 FORMATS: tuple[ReportFormat, ...] = ("docx", "md", "pdf")
@@ -23,9 +26,14 @@ def reports_dir(settings: Settings, campaign_id: int) -> Path:
 def default_report_path(
     settings: Settings, campaign_id: int, unit_code: str, as_of: date, fmt: ReportFormat
 ) -> Path:
-    return (
-        reports_dir(settings, campaign_id) / f"综合情况报告-{unit_code}-{as_of.isoformat()}.{fmt}"
-    )
+    name = f"综合情况报告-{unit_code}-{as_of.isoformat()}.{fmt}"
+    if any(character in name for character in ("/", "\\", "\0")):
+        # The code names the file: it must not lead it out of the reports folder.
+        raise ReportError(
+            f"单位编码「{unit_code}」含有路径字符，不能用作报告文件名",
+            f"unit code {unit_code!r} holds path characters and cannot name a report file",
+        )
+    return reports_dir(settings, campaign_id) / name
 
 
 def produce_report(
@@ -51,7 +59,10 @@ def produce_reports(
     as_of: date,
     outs: Mapping[ReportFormat, Path],
 ) -> list[Path]:
-    """The same report in several formats, its figures collected once."""
+    """The same report in several formats, its figures collected once; every destination is
+    checked before anything is collected or written."""
+    for out in outs.values():
+        check_destination(out)
     data = collect_report_data(
         session=session, campaign_id=campaign_id, unit_code=unit_code, as_of=as_of
     )
@@ -60,3 +71,16 @@ def produce_reports(
         out.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_report(data, out, fmt))
     return written
+
+
+def check_destination(out: Path) -> None:
+    """Refuse a folder, a place nobody may write to, or one the system will not let us fill
+    (``/proc``), before any figure is collected; a missing folder is made later."""
+    check_writable(out)
+    if not out.parent.is_dir():
+        return
+    try:
+        with tempfile.TemporaryFile(dir=out.parent, prefix=".qinglian-"):
+            pass
+    except OSError as exc:
+        raise cannot_write(out, exc) from exc
