@@ -3,8 +3,8 @@ the complaints' encryption key."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -14,18 +14,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models  # noqa: F401  (registers the tables)
 from qinglian.complaints import crypto
-
-PG_URL = os.environ.get("QINGLIAN_TEST_PG_URL")
-_PG_SKIP = "QINGLIAN_TEST_PG_URL is not set: PostgreSQL variant skipped"
-
-DATABASES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(not PG_URL, reason=_PG_SKIP),
-    ),
-]
+from tests.databases import DATABASES, PG_URL
+from tests.factories import Qinglian, qinglian_cli
 
 
 def _engine(kind: str) -> Engine:
@@ -62,3 +52,12 @@ def complaint_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     crypto.reset_keys()
     yield key
     crypto.reset_keys()
+
+
+@pytest.fixture(params=DATABASES)
+def cli(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Qinglian]:
+    """The `qinglian` command on a fresh, migrated database (a module may override it)."""
+    with qinglian_cli(request.param, tmp_path, monkeypatch) as harness:
+        yield harness

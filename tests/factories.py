@@ -31,7 +31,7 @@ from qinglian.core import db
 from qinglian.core.settings import get_settings
 from qinglian.org.import_cadres import import_cadres
 from qinglian.org.import_units import import_units
-from tests.conftest import PG_URL
+from tests.databases import PG_URL
 
 UNIT_HEADERS = (
     "单位编码",

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from models import Deliverable, GroupRole, LeadingGroupMember, Unit
-from tests.conftest import DATABASES
+from tests.databases import DATABASES
 from tests.factories import (
     DEPUTIES,
     FB,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from qinglian.campaigns.templates import get_template
 from qinglian.cli import lazy
 from qinglian.cli.main import _Qinglian
 from qinglian.core import db, migrations
-from tests.conftest import DATABASES, PG_URL
+from tests.databases import PG_URL
 from tests.factories import (
     CADRE_HEADERS,
     CADRES,
@@ -58,14 +57,6 @@ RATE_KEYS = (
 )
 COUNT_KEYS = ("expected", "received", "on_time", "late", "missing", "pending")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(params=DATABASES)
-def cli(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Qinglian]:
-    with qinglian_cli(request.param, tmp_path, monkeypatch) as harness:
-        yield harness
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from alembic import command
 from qinglian.core import db, migrations
 from qinglian.core.settings import get_settings
-from tests.conftest import DATABASES
+from tests.databases import DATABASES
 from tests.factories import Qinglian, qinglian_cli
 
 

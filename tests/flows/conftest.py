@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from qinglian.core import db, migrations
 from qinglian.core.settings import Settings, get_settings
-from tests.conftest import DATABASES, PG_URL
+from tests.databases import DATABASES, PG_URL
 
 
 @pytest.fixture(scope="session", autouse=True)

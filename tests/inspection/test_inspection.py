@@ -42,7 +42,7 @@ from qinglian.org.import_units import import_units
 from qinglian.oversight.lagging import find_lagging_units
 from qinglian.rectification.progress import update_rectification_status
 from qinglian.rules.sampling import SamplingError, allocate
-from tests.conftest import DATABASES
+from tests.databases import DATABASES
 from tests.factories import (
     FB,
     FB_OBSTETRICS,

@@ -28,7 +28,6 @@ from qinglian.complaints.intake import add_complaint
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.reporting.document.data import collect_report_data
 from qinglian.reporting.document.files import produce_report
-from tests.conftest import DATABASES
 from tests.factories import (
     CADRES,
     FB,
@@ -97,14 +96,6 @@ SECRETS = (
     "lihongmei",
     "顾扬",  # the accused: a report names units, never cadres
 )
-
-
-@pytest.fixture(params=DATABASES)
-def cli(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Qinglian]:
-    with qinglian_cli(request.param, tmp_path, monkeypatch) as harness:
-        yield harness
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from tasks.campaign import launch, load_phase, load_phases
 from tasks.escalate import write_digests
 from tasks.rectify import ensure_items
-from tests.conftest import DATABASES
+from tests.databases import DATABASES
 from tests.factories import FB, MOH, Qinglian, qinglian_cli, write_units
 
 
