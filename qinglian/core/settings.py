@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     def _home_is_a_folder(cls, home: Path) -> Path:
         if home.exists() and not home.is_dir():
             raise ValueError("不是文件夹 / is not a folder")
+        # Output lives there whatever the database: a folder that can never be made is a
+        # mistake on every command, not only on the embedded SQLite one.
+        existing = home.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ValueError(
+                f"无法在文件「{existing}」之下建文件夹 / cannot be made under the file {existing}"
+            )
         return home
 
     @field_validator("database_url")
