@@ -104,13 +104,14 @@ def parse_identifier(value: Any) -> str:
     if len(text) > CODE_MAX_LENGTH:
         zh, en = f"共 {len(text)} 个字符，过长", f"it is {len(text)} characters long"
     elif not text[0].isascii() or not text[0].isalnum():
-        zh, en = f"以{_describe_zh(text[0])}开头", f"it starts with {_describe_en(text[0])}"
+        what_zh, what_en = _describe(text[0])
+        zh, en = f"以{what_zh}开头", f"it starts with {what_en}"
     else:
         index, char = next(
             (i, c) for i, c in enumerate(text) if not CODE_PATTERN.fullmatch("A" + c)
         )
-        zh = f"第 {index + 1} 个字符是{_describe_zh(char)}"
-        en = f"character {index + 1} is {_describe_en(char)}"
+        what_zh, what_en = _describe(char)
+        zh, en = f"第 {index + 1} 个字符是{what_zh}", f"character {index + 1} is {what_en}"
     raise ValueError(
         f"编码「{shown_text(text)}」无效：{zh}；{_CODE_RULE[0]}"
         f" / invalid code '{shown_text(text)}': {en}; {_CODE_RULE[1]}"
@@ -126,10 +127,10 @@ def parse_name(value: Any) -> str:
     text = unicodedata.normalize("NFC", parse_text(value))
     for index, char in enumerate(text):
         if _is_hidden(char):
+            what_zh, what_en = _describe(char)
             raise ValueError(
-                f"第 {index + 1} 个字符是{_describe_zh(char)}，名称中不允许，请删除"
-                f" / character {index + 1} is {_describe_en(char)}, which a name may not hold; "
-                "remove it"
+                f"第 {index + 1} 个字符是{what_zh}，名称中不允许，请删除"
+                f" / character {index + 1} is {what_en}, which a name may not hold; remove it"
             )
     return text
 
@@ -138,38 +139,22 @@ def _is_hidden(char: str) -> bool:
     return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
-def _describe_zh(char: str) -> str:
+def _describe(char: str) -> tuple[str, str]:
+    """What ``char`` is, in Chinese and in English, for a message that refuses it."""
     point = f"U+{ord(char):04X}"
     if char in _ZERO_WIDTH:
-        return f"零宽字符 {point}"
+        return f"零宽字符 {point}", f"the zero-width character {point}"
     if char in _BIDI:
-        return f"双向文本控制符 {point}"
+        return f"双向文本控制符 {point}", f"the bidirectional-text control {point}"
     if unicodedata.category(char) == "Cc":
-        return f"控制字符 {point}"
+        return f"控制字符 {point}", f"the control character {point}"
     if _is_hidden(char):
-        return f"不可见字符 {point}"
+        return f"不可见字符 {point}", f"the invisible character {point}"
     if char.isspace():
-        return f"空格 {point}"
+        return f"空格 {point}", f"a space ({point})"
     if char in "/\\":
-        return f"路径分隔符「{char}」"
-    return f"字符「{char}」（{point}）"
-
-
-def _describe_en(char: str) -> str:
-    point = f"U+{ord(char):04X}"
-    if char in _ZERO_WIDTH:
-        return f"the zero-width character {point}"
-    if char in _BIDI:
-        return f"the bidirectional-text control {point}"
-    if unicodedata.category(char) == "Cc":
-        return f"the control character {point}"
-    if _is_hidden(char):
-        return f"the invisible character {point}"
-    if char.isspace():
-        return f"a space ({point})"
-    if char in "/\\":
-        return f"the path separator {char!r}"
-    return f"the character {char!r} ({point})"
+        return f"路径分隔符「{char}」", f"the path separator {char!r}"
+    return f"字符「{char}」（{point}）", f"the character {char!r} ({point})"
 
 
 def shown_text(value: Any) -> str:
