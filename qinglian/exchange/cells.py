@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 # Excel's error literals (and the newer dynamic-array ones); exported CSV carries them as text.
@@ -191,13 +191,16 @@ def parse_date(value: Any) -> date | None:
         return None
     match = re.fullmatch(
         r"(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
-        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+        r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?",
         text,
     )
     if match:
         year, month, day = match.group(1), match.group(2) or match.group(4), match.group(3)
         day = day or match.group(5)
+        hour, minute, second = match.group(6, 7, 8)
         try:
+            # A time of day may follow (a timestamp pasted as a date); it must be a real one.
+            time(int(hour or 0), int(minute or 0), int(second or 0))
             return date(int(year), int(month), int(day))
         except ValueError:
             raise _bad_date(value) from None

@@ -55,6 +55,8 @@ write_csv = partial(write_csv_rows, encoding="utf-8")
         ("２０１２年８月９日", date(2012, 8, 9)),
         (" 2012-08-09\u3000", date(2012, 8, 9)),
         ("2012-08-09 00:00:00", date(2012, 8, 9)),
+        ("2012-12-10T23:59", date(2012, 12, 10)),
+        ("2012-12-10 08:30:15.5", date(2012, 12, 10)),
         ("20120809", date(2012, 8, 9)),
         (datetime(2012, 8, 9, 15, 30), date(2012, 8, 9)),
         (date(2012, 8, 9), date(2012, 8, 9)),
@@ -82,6 +84,9 @@ def test_parse_date_accepts(value: Any, expected: date | None) -> None:
         "2012-02-30",
         "2012年2月30日",
         "2012/8",
+        "2012-12-10T25:99",  # a date with an impossible time of day
+        "2012-12-10 23:60",
+        "2012-12-10 12:00:61",
         "next week",
         "八月九日",
         0,
