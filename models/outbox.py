@@ -4,6 +4,10 @@ A digest (``OutboxMessage``) is one message to one target per sweep. ``OutboxIte
 which (item, ladder step) it carries, UNIQUE per (campaign, target, item, step), so no item-step
 is ever put in two digests. Targets are names (``lyg-wecom``) or ``email:<address>``; the
 Apprise URL behind a name lives in the environment, never here.
+
+A delivery that claims a digest (``sending``) records who it is: host, pid and the process's
+start marker, so a later run can tell a claim whose process is gone from one still at work
+(:mod:`qinglian.oversight.claims`). The ``claimed_*`` columns describe the last claim.
 """
 
 from __future__ import annotations
@@ -41,6 +45,14 @@ class OutboxMessage(SQLModel, table=True):
     )
     last_error: str | None = Field(default=None, max_length=1000)
     sent_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    claimed_by_host: str | None = Field(default=None, max_length=255)
+    claimed_by_pid: int | None = None
+    claimed_by_start: str | None = Field(
+        default=None, max_length=100, description="boot id and start time of the claiming process"
+    )
+    claimed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     created_at: datetime = Field(

@@ -27,7 +27,7 @@ def write_digests(campaign_id: int, as_of: date) -> SweepResult:
 
 @task(retries=2, retry_delay_seconds=[5, 30])
 def send_outbox(campaign_id: int | None) -> DeliveryResult:
-    """Send due digests over email, WeCom, DingTalk, Feishu and webhooks; record each send."""
+    """Send due digests, and those a killed run left mid-send, over every channel; record each."""
     return deliver(
         session_factory=_session,
         notifier=get_notifier(),

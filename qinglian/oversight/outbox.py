@@ -4,7 +4,8 @@
 item-steps no earlier digest carried (``OutboxItem`` is UNIQUE per campaign, target, item,
 step) and writes the new digests in ONE transaction, which it commits. A crash before the commit
 leaves nothing; a re-run computes the same digests again. Sending them is
-:mod:`qinglian.oversight.delivery`'s.
+:mod:`qinglian.oversight.delivery`'s; :func:`retry_outbox` puts failed, given-up and stuck
+digests back in the queue.
 
 Persistence only, no Prefect. ``hook`` is called with ``sweep.planned``, ``sweep.written`` and
 ``sweep.committed``: tests inject crashes there.
@@ -29,6 +30,7 @@ from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.core.gc_pause import gc_paused
 from qinglian.core.sql import chunked
+from qinglian.oversight.claims import Owner, Stuck, census, this_host
 from qinglian.oversight.digests import Digest, compose_digests
 from qinglian.oversight.hooks import Hook, call_hook
 from qinglian.oversight.notices import due_notices
@@ -65,8 +67,11 @@ class OutboxView(BaseModel):
     sent_at: datetime | None
     key: str
     idempotency_key: str
+    claimed_by_host: str | None = None
+    claimed_by_pid: int | None = None
+    claimed_at: datetime | None = None
 
-    @field_validator("next_attempt_at", "sent_at")
+    @field_validator("next_attempt_at", "sent_at", "claimed_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         # SQLite hands timestamps back naive; they are stored in UTC.
@@ -256,16 +261,44 @@ def outbox_counts(*, session: Session, campaign_id: int | None = None) -> dict[O
     return {status: counts.get(status, 0) for status in OutboxStatus}
 
 
+class HeldClaim(BaseModel):
+    """A ``sending`` row ``retry_outbox`` left alone, and whose claim it is."""
+
+    id: int
+    host: str | None
+    pid: int | None
+    lease_ends: datetime | None
+    here: bool  # claimed on this host, by a process that still runs
+
+
+class RetryResult(BaseModel):
+    requeued: int = 0  # failed and given-up rows
+    recovered: int = 0  # ``sending`` rows whose deliverer is gone or whose lease has passed
+    held: list[HeldClaim] = []  # ``sending`` rows a live (or unverifiable) deliverer still holds
+
+    @property
+    def total(self) -> int:
+        return self.requeued + self.recovered
+
+
+_INTERRUPTED = (
+    "发送中断后重新排队，接收方可能收到两次（幂等键相同） / "
+    "requeued after an interrupted send; it may arrive twice, with the same idempotency key"
+)
+
+
 def retry_outbox(
     *,
     session: Session,
     now: datetime,
     ids: Sequence[int] | None = None,
     campaign_id: int | None = None,
-) -> int:
-    """Send failed and given-up rows again from ``now``, with a fresh attempt budget.
+) -> RetryResult:
+    """Send failed, given-up and stuck rows again from ``now``, with a fresh attempt budget.
 
-    Flushes; the caller commits. Returns how many rows were re-queued.
+    A ``sending`` row is stuck when the process that claimed it is gone from this host or its
+    lease has passed (:mod:`qinglian.oversight.claims`); one a live deliverer holds is left
+    alone and listed in ``held``. Flushes; the caller commits.
     """
     now = now.astimezone(UTC)
     query = update(OutboxMessage).where(
@@ -278,5 +311,37 @@ def retry_outbox(
     done = session.execute(
         query.values(status=OutboxStatus.pending, attempts=0, next_attempt_at=now)
     )
+    result = RetryResult(requeued=int(done.rowcount))  # type: ignore[attr-defined]
+    found = census(session=session, now=now, campaign_id=campaign_id, ids=ids)
+    for stuck in (*found.gone, *found.expired):
+        result.recovered += _requeue_stuck(session, stuck, now)
+    result.held = [_held(stuck) for stuck in found.held]
     session.flush()
+    return result
+
+
+def _requeue_stuck(session: Session, stuck: Stuck, now: datetime) -> int:
+    # Only if no deliverer claimed it again since the census read it.
+    done = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == stuck.id,
+            col(OutboxMessage.status) == OutboxStatus.sending,
+            col(OutboxMessage.attempts) == stuck.attempts,
+        )
+        .values(
+            status=OutboxStatus.pending, attempts=0, next_attempt_at=now, last_error=_INTERRUPTED
+        )
+    )
     return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _held(stuck: Stuck) -> HeldClaim:
+    owner: Owner | None = stuck.owner
+    return HeldClaim(
+        id=stuck.id,
+        host=owner.host if owner else None,
+        pid=owner.pid if owner else None,
+        lease_ends=stuck.lease_ends,
+        here=owner is not None and owner.host == this_host(),
+    )
