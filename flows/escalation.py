@@ -7,19 +7,24 @@ keys (campaign, target, item, ladder step) make a skipped or crashed run catch u
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
+from uuid import UUID
 
-from prefect import flow
+from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
 from pydantic import BaseModel
 
 from models.flow_inputs import DeliverInput, ReplayInput, SweepInput
-from qinglian.core import heartbeats
+from qinglian.core import heartbeats, locks
 from qinglian.core.clock import today_in_china
+from qinglian.core.errors import QinglianError
 from qinglian.oversight.delivery import DeliveryResult
 from qinglian.oversight.outbox import SweepResult
 from qinglian.reporting.artifacts import artifact_key
 from tasks.escalate import send_outbox, write_digests
+from tasks.runs import crash_orphaned_runs
 
 # Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
 # (see qinglian/core/heartbeats.py).
@@ -36,9 +41,45 @@ class DaySweep(BaseModel):
     delivery: DeliveryResult
 
 
+def sweep_labels(campaign_id: int) -> list[str]:
+    """The tags of every sweep and replay run of a campaign."""
+    return [f"campaign:{campaign_id}", "escalation"]
+
+
+def sweep_lock(campaign_id: int) -> AbstractContextManager[None]:
+    """The lock a sweep or a replay holds to its end: a second one, anywhere, fails at once."""
+    return locks.hold(
+        f"sweep:{campaign_id}",
+        wait=False,
+        busy=QinglianError(
+            f"专项活动 {campaign_id} 的督办扫描正在运行（另一进程），请等它结束后再运行",
+            f"the escalation sweep of campaign {campaign_id} is already running in another "
+            "process; run it again when that one ends",
+        ),
+    )
+
+
+def _take_over(campaign_id: int) -> None:
+    """With the sweep's lock held, no live process sweeps: the runs left unfinished crash."""
+    crash_orphaned_runs(sweep_labels(campaign_id), UUID(flow_run.id))
+
+
 @flow(name="escalation-sweep", flow_run_name="督办扫描 · 专项活动 {params.campaign_id}")
-def escalation_sweep(params: SweepInput) -> SweepResult:
-    """The daily sweep: what is due climbs the ladder; digests go out."""
+def escalation_sweep(params: SweepInput) -> DaySweep:
+    """The daily sweep, one at a time: what is due climbs the ladder; digests go out."""
+    with sweep_lock(params.campaign_id):
+        _take_over(params.campaign_id)
+        return _sweep(params)
+
+
+def start_sweep(params: SweepInput) -> DaySweep:
+    """Run the sweep from the CLI: its lock first, so that a sweep already running is one error
+    line, not a failed flow run (the flow takes the lock again, in this same thread)."""
+    with sweep_lock(params.campaign_id), tags(*sweep_labels(params.campaign_id)):
+        return escalation_sweep(params)
+
+
+def _sweep(params: SweepInput) -> DaySweep:
     as_of = params.as_of or today_in_china()
     result = write_digests(params.campaign_id, as_of)
     delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
@@ -50,11 +91,11 @@ def escalation_sweep(params: SweepInput) -> SweepResult:
             f"（已发过 {result.already_queued} 个，新增 {result.new_item_steps} 个）\n"
             f"- 生成汇总通知 {result.digests} 份；无法送达（未配置通知目标）{result.unreachable} 个\n"
             f"- 发送：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
-            f"放弃 {delivered.given_up}\n"
+            f"放弃 {delivered.given_up}；接手中断进程的待发通知 {delivered.taken_over} 份\n"
         ),
         description="督办扫描结果（仅统计数字）",
     )
-    return result
+    return DaySweep(day=as_of, sweep=result, delivery=delivered)
 
 
 @flow(
@@ -64,8 +105,15 @@ def escalation_sweep(params: SweepInput) -> SweepResult:
 def escalation_replay(params: ReplayInput) -> list[DaySweep]:
     """The daily sweep, day by day with ``as_of`` advancing, each day delivered before the next.
 
-    Tasks, not a flow run per day: a day's sweep of a small tree takes milliseconds.
+    Tasks, not a flow run per day: a day's sweep of a small tree takes milliseconds. It holds
+    the sweep's lock, as the sweep does.
     """
+    with sweep_lock(params.campaign_id):
+        _take_over(params.campaign_id)
+        return _replay(params)
+
+
+def _replay(params: ReplayInput) -> list[DaySweep]:
     days: list[DaySweep] = []
     as_of = params.start
     while as_of <= params.end:

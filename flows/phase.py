@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from uuid import UUID
+
 from prefect import flow, get_run_logger, tags
 from prefect.context import TagsContext
 from prefect.runtime import flow_run
@@ -10,7 +13,7 @@ from models.enums import Level
 from models.flow_inputs import PhaseRunInput
 from models.outcome import UnitOutcome, UnitRef, UnitRunInput
 from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
-from qinglian.core import heartbeats
+from qinglian.core import heartbeats, locks
 from qinglian.core.clock import today_in_china
 from qinglian.core.db import session_scope
 from qinglian.core.errors import QinglianError
@@ -20,6 +23,7 @@ from tasks.campaign import load_phase
 from tasks.complaints import cross_check_complaints, publish_complaints_summary
 from tasks.publish import publish_phase_summary
 from tasks.rectify import ensure_items
+from tasks.runs import crash_orphaned_runs
 from tasks.summaries import export_assessment, record_summaries, write_root_report
 from tasks.unit_steps import (
     assess_rectification,
@@ -83,9 +87,45 @@ def _phase_run_name() -> str:
         return f"{params.phase} · 专项活动 {params.campaign_id}"
 
 
+def phase_labels(campaign_id: int, phase: str) -> list[str]:
+    """The tags of every run of a phase, its unit runs included."""
+    return [f"campaign:{campaign_id}", f"phase:{phase}"]
+
+
+def phase_lock(campaign_id: int, phase: str) -> AbstractContextManager[None]:
+    """The lock a run of the phase holds to its end: a second run, anywhere, fails at once."""
+    return locks.hold(
+        f"phase:{campaign_id}:{phase}",
+        wait=False,
+        busy=QinglianError(
+            f"专项活动 {campaign_id} 的阶段 {phase} 正在运行（另一进程），请等它结束后再运行",
+            f"phase {phase} of campaign {campaign_id} is already running in another process; "
+            "run it again when that one ends",
+        ),
+    )
+
+
 @flow(name="phase", flow_run_name=_phase_run_name)
 def run_phase(params: PhaseRunInput) -> UnitOutcome:
-    """A campaign phase: the root unit's flow (recursively), then the phase's artifacts."""
+    """A campaign phase, one run at a time, on one snapshot of what was imported.
+
+    The phase's lock is held to the end, failure included (a crash drops it with the process):
+    no other process runs the phase, so its runs still unfinished are a dead process's, and
+    are marked crashed. The inputs are read-locked for the whole run: an import waits for the
+    run to end, and the run for an import under way.
+    """
+    with phase_lock(params.campaign_id, params.phase):
+        crash_orphaned_runs(phase_labels(params.campaign_id, params.phase), UUID(flow_run.id))
+        with locks.hold(locks.INPUTS, shared=True, on_wait=_waiting_for_import):
+            return _phase(params)
+
+
+def _waiting_for_import() -> None:
+    get_run_logger().info("正在等待导入结束… / waiting for an import to finish…")
+
+
+def _phase(params: PhaseRunInput) -> UnitOutcome:
+    """The root unit's flow (recursively), then the phase's artifacts."""
     as_of = params.as_of or today_in_china()
     context = load_phase(params.campaign_id, params.phase)
     root = UnitRunInput(
@@ -100,7 +140,7 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
     if "rectification" in context.activities:
         # Every confirmed finding (inspection findings too) has an item before units roll up.
         ensure_items(context.campaign_id, context.phase_ends_on)
-    with tags(f"campaign:{context.campaign_id}", f"phase:{context.phase_key}"):
+    with tags(*phase_labels(context.campaign_id, context.phase_key)):
         outcome = unit_flow(root)
     if "complaints" in context.activities:
         # After the forms are in: complaints are matched and cross-checked campaign-wide, and
@@ -126,6 +166,13 @@ def run_phase(params: PhaseRunInput) -> UnitOutcome:
 
 
 def start_phase(params: PhaseRunInput) -> UnitOutcome:
-    """Run a phase from the CLI or the demo, its run tagged with its campaign and phase."""
-    with tags(f"campaign:{params.campaign_id}", f"phase:{params.phase}"):
+    """Run a phase from the CLI or the demo, its run tagged with its campaign and phase.
+
+    The phase's lock is taken here first, then again (by this same thread) in the flow: a
+    phase already running is one error line here, not a failed flow run and its traceback.
+    """
+    with (
+        phase_lock(params.campaign_id, params.phase),
+        tags(*phase_labels(params.campaign_id, params.phase)),
+    ):
         return run_phase(params)

@@ -1,11 +1,16 @@
 """What the commands that use the database share: the group that ensures the schema before they
 run, one service called in its own session, the campaign checked before a command works on it,
-and the one shape of every file import (a file, ``--skip-invalid``, one printed report)."""
+and the one shape of every file import (a file, ``--skip-invalid``, one printed report).
+
+Every import holds the inputs lock exclusively (:mod:`qinglian.core.locks`): a phase run holds
+it shared for its whole run, so an import lands wholly before or wholly after a run, never in
+the middle of one."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,7 +20,7 @@ from typer.core import TyperGroup
 
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.cli.common import as_of_or_today, campaign_id_option, console, err, friendly
-from qinglian.core import db
+from qinglian.core import db, locks
 from qinglian.exchange.report import ImportReport
 
 R = TypeVar("R", bound=ImportReport)
@@ -76,10 +81,26 @@ def campaign_as_of(campaign: str, as_of: str | None) -> tuple[int, date]:
 
 
 def import_file(importer: Callable[..., R], **arguments: Any) -> R:
-    """Run one importer in its own session and print its report; the caller prints the rest."""
-    report = in_session(importer, **arguments)
+    """Run one importer in its own session and print its report; the caller prints the rest.
+
+    The inputs are locked from before the session opens until it commits: a phase running
+    elsewhere is waited for, and one started meanwhile waits for the import.
+    """
+    with inputs_locked():
+        report = in_session(importer, **arguments)
     print_report(report)
     return report
+
+
+def inputs_locked() -> AbstractContextManager[None]:
+    """What changes a phase's inputs holds: it waits for the phase runs reading them, saying so."""
+    return locks.hold(locks.INPUTS, on_wait=_say_waiting)
+
+
+def _say_waiting() -> None:
+    err.print(
+        "正在等待运行中的阶段结束… / waiting for the running phase to finish…", highlight=False
+    )
 
 
 def import_campaign_file(

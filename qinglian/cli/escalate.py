@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.escalation import escalation_sweep
+from flows.escalation import start_sweep
 from models.flow_inputs import SweepInput
 from qinglian.cli.common import AsOf, CampaignOption, console, friendly
 from qinglian.cli.database import DatabaseGroup, campaign_as_of
@@ -23,9 +23,16 @@ def escalate(
 ) -> None:
     """督办扫描：逾期事项逐级提醒并发送 / run the escalation sweep (and deliver)."""
     campaign_id, day = campaign_as_of(campaign, as_of)
-    result = escalation_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
+    run = start_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
+    result, sent = run.sweep, run.delivery
     console.print(
         f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"
         f"汇总通知 {result.digests} 份 / open {result.open_items}, new steps "
         f"{result.new_item_steps}, digests {result.digests}"
     )
+    if send:
+        console.print(
+            f"发送 / delivery: 成功 sent {sent.sent}，失败待重试 failed {sent.failed}，"
+            f"放弃 given up {sent.given_up}，接手中断的发送 taken over {sent.taken_over}",
+            highlight=False,
+        )
