@@ -298,6 +298,20 @@ class Qinglian:
                 for name, table in SQLModel.metadata.tables.items()
             }
 
+    def dump(self) -> dict[str, list[tuple[str, ...]]]:
+        """Every row of every table, ordered by primary key, values as text: what a command
+        that must change nothing is compared on, cell by cell."""
+        with db.get_engine().connect() as connection:
+            return {
+                name: [
+                    tuple(str(value) for value in row)
+                    for row in connection.execute(
+                        select(table).order_by(*table.primary_key.columns)
+                    )
+                ]
+                for name, table in SQLModel.metadata.tables.items()
+            }
+
 
 @contextmanager
 def qinglian_cli(
@@ -346,13 +360,23 @@ def _clear_caches() -> None:
     db.engine_for.cache_clear()
 
 
-def assert_one_error(result: Result) -> str:
-    """A failed command: non-zero exit, no traceback, ONE bilingual line on stderr."""
+def assert_one_error(result: Result, *, rows: bool = False) -> str:
+    """A failed command: non-zero exit, no traceback, ONE bilingual line on stderr.
+
+    ``rows``: an import refused row by row, whose line is followed by one indented bilingual
+    line per refused row (and a count of those not shown).
+    """
     assert result.exit_code != 0, result.output
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     assert result.stdout == ""
     lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if rows:
+        assert len(lines) > 1, lines
+        for row in lines[1:]:
+            assert row.startswith("  ") and " / " in row, row
+            assert _CJK.search(row) and _ENGLISH.search(row), row
+        lines = lines[:1]
     assert len(lines) == 1, lines
     line = lines[0]
     assert line.startswith("错误 / error:"), line

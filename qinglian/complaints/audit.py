@@ -20,6 +20,7 @@ from qinglian.core.errors import QinglianError
 from qinglian.core.sql import chunked
 
 SYSTEM = "system"
+ACTOR_MAX = AuditEvent.__table__.columns["actor"].type.length  # type: ignore[attr-defined]
 
 
 def audit_event(
@@ -32,11 +33,19 @@ def audit_event(
     case_id: int | None = None,
     detail: dict[str, Any],
 ) -> dict[str, Any]:
-    """One audit row, as :func:`write_audit` inserts it; ``detail`` never holds plaintext."""
+    """One audit row, as :func:`write_audit` inserts it; ``detail`` never holds plaintext.
+
+    An actor's name is never cut: a trail that shortened it would not say who acted.
+    """
+    if len(actor) > ACTOR_MAX:
+        raise QinglianError(
+            f"操作人姓名最长 {ACTOR_MAX} 个字符，实为 {len(actor)} 个",
+            f"the actor's name is at most {ACTOR_MAX} characters ({len(actor)} given)",
+        )
     return {
         "campaign_id": campaign_id,
         "at": at,
-        "actor": actor[:100],
+        "actor": actor,
         "action": action,
         "complaint_id": complaint_id,
         "case_id": case_id,

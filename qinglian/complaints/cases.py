@@ -222,7 +222,8 @@ def read_case(
                     )
                 ],
             )
-            session.flush()
+            # The refusal is recorded even though the caller's work is rolled back with it.
+            session.commit()
         raise AccessDenied()
     complaint = session.get(Complaint, case.complaint_id, populate_existing=True)
     assert complaint is not None

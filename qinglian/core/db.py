@@ -28,6 +28,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+class TextTooLong(QinglianError):
+    """A value longer than its column: SQLite would store it, PostgreSQL would refuse it."""
+
+
+@event.listens_for(Session, "before_flush")
+def _check_text_lengths(session: Session, _context: object, _instances: object) -> None:
+    """Refuse, on both databases alike, any text longer than its column, naming the field.
+
+    SQLite ignores a VARCHAR's length and PostgreSQL raises a DataError at the INSERT; either
+    way the user would see no clear line. Core inserts (the bulk importers) check their cells
+    themselves; this covers every ORM write (the CLI's single-row commands).
+    """
+    for row in (*session.new, *session.dirty):
+        table = getattr(row, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            limit = getattr(column.type, "length", None)  # String, and SQLModel's AutoString
+            value = getattr(row, column.key, None)
+            if limit and isinstance(value, str) and len(value) > limit:
+                raise TextTooLong(
+                    f"「{column.key}」最长 {limit} 个字符，实为 {len(value)} 个，未保存",
+                    f"{column.key!r} is at most {limit} characters ({len(value)} given); "
+                    "nothing was saved",
+                )
+
+
 class DatabaseUnavailable(QinglianError):
     """The database cannot be reached or opened: a setting or the server, not the data."""
 

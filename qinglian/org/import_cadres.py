@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from models.cadre import Cadre
 from models.enums import Level
 from models.unit import Unit
+from qinglian.core.clock import today_in_china
 from qinglian.core.sql import chunked
 from qinglian.exchange.cells import (
     parse_bool,
@@ -122,7 +123,7 @@ def import_cadres(
             select(Unit.id, Unit.code, Unit.level, Unit.parent_id)
         ).all()
     }
-    as_of = as_of or date.today()
+    as_of = as_of or today_in_china()
 
     return run_upsert(
         path,

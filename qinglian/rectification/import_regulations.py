@@ -21,6 +21,7 @@ from models.enums import RuleDecision
 from models.finding import RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root, get_campaign
+from qinglian.core.clock import today_in_china
 from qinglian.core.sql import chunked
 from qinglian.exchange.cells import parse_date, parse_text, word_key
 from qinglian.exchange.pipeline import run_upsert
@@ -126,7 +127,7 @@ def import_rules_review(
         for unit_id, code, unit_path in session.exec(select(Unit.id, Unit.code, Unit.path)).all()
     }
     root_path = campaign_root(session=session, campaign=campaign).path
-    as_of = as_of or date.today()
+    as_of = as_of or today_in_china()
 
     return run_upsert(
         path,

@@ -21,6 +21,7 @@ from models.enums import LabelledEnum, RuleDecision, labelled
 from models.finding import RuleReviewItem
 from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
+from qinglian.core.clock import today_in_china
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.org.units import get_unit_by_code, unit_path
 
@@ -122,8 +123,12 @@ def mark_rule_done(
     unit_code: str,
     title: str,
     done_on: date | None,
+    as_of: date | None = None,
 ) -> RuleReviewItemPublic:
-    """Record that a unit completed the change to one rule; ``done_on=None`` reopens it."""
+    """Record that a unit completed the change to one rule; ``done_on=None`` reopens it.
+
+    ``as_of`` is "today" (China's date unless given): a completion cannot lie after it.
+    """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
     wanted = normalise_title(title)
@@ -144,6 +149,13 @@ def mark_rule_done(
             f"完成日期 {done_on.isoformat()} 早于专项活动开始日期 {campaign.start_on.isoformat()}",
             f"the completion date {done_on.isoformat()} is before the campaign started"
             f" ({campaign.start_on.isoformat()})",
+        )
+    today = as_of or today_in_china()
+    if done_on is not None and done_on > today:
+        raise QinglianError(
+            f"完成日期 {done_on.isoformat()} 晚于今天（{today.isoformat()}），不能登记尚未完成的修订",
+            f"the completion date {done_on.isoformat()} is after today ({today.isoformat()}):"
+            " a change not yet done cannot be recorded",
         )
     item.done_on = done_on
     session.add(item)

@@ -51,8 +51,8 @@ def check_transition(current: RectificationStatus, new: RectificationStatus) -> 
         return
     if new is S.verified:
         raise TransitionError(
-            "整改事项须由管理单位验收（qinglian rectification verify），不能直接改为「已验收」",
-            "only the managing unit's verification (qinglian rectification verify) makes an"
+            "整改事项须由管理单位验收（qinglian rectify verify），不能直接改为「已验收」",
+            "only the managing unit's verification (qinglian rectify verify) makes an"
             " item verified",
         )
     if new not in ALLOWED_TRANSITIONS[current]:

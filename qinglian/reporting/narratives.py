@@ -100,7 +100,7 @@ def submit_narrative(
     if row is None:
         row = PhaseSummary(campaign_id=campaign_id, phase_id=phase.id or 0, unit_id=unit.id or 0)
     row.narrative = body
-    row.narrative_by = submitted_by[:100]
+    row.narrative_by = submitted_by  # too long: refused at the flush, never cut
     row.submitted_on = row.submitted_on or submitted_on
     session.add(row)
     deliverable = session.exec(
