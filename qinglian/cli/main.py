@@ -48,6 +48,7 @@ class _Qinglian(LazyGroup):
             "demo", "运行 2012 年防止利益冲突专项活动演示 / run the 2012 campaign demo end to end."
         ),
         "db": _group("db", "数据库 / database"),
+        "prefect": _group("prefect_setup", "Prefect 服务设置 / Prefect server setup"),
         "units": _group("units", "单位 / org units"),
         "cadres": _group("cadres", "适用对象干部 / in-scope cadres"),
         "templates": _group("templates", "活动模板 / campaign templates"),
