@@ -15,7 +15,7 @@ from qinglian.declarations.columns import (
     section_for_sheet,
 )
 from qinglian.declarations.workbook_inspection import SheetInspection, inspect_workbook
-from qinglian.exchange.reading import ZIP_MAGIC, read_rows
+from qinglian.exchange.reading import ZIP_MAGIC, check_workbook, read_file_bytes, read_rows
 from qinglian.exchange.table import TableRead
 
 _IGNORED_SHEETS = frozenset({INSTRUCTIONS_SHEET, OPTIONS_SHEET})
@@ -68,11 +68,8 @@ def _sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspection]]:
 
 
 def _is_zip(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(4) == ZIP_MAGIC
-    except OSError:
-        return False
+    # Through the table reader: a FIFO or a device is refused before it is opened.
+    return read_file_bytes(path, len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
 def _workbook_sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspection]]:
@@ -82,6 +79,7 @@ def _workbook_sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspect
         raise QinglianError(
             f"{path.name}: 不是有效的 .xlsx 文件", f"{path.name}: not a valid .xlsx file"
         )
+    check_workbook(path)  # no zip bomb reaches the sheet inspection, which reads parts whole
     inspections = inspect_workbook(path)
     found: dict[Section, str] = {}
     for title, inspection in inspections.items():

@@ -6,13 +6,15 @@ Modules:
 
 - ``cells``: Cell parsers: text, codes, dates, yes/no and whole numbers as offices write them in
   Excel; the one pattern of unit codes and 工号, and clean names.
+- ``encodings``: A CSV's encoding told, not guessed: the accepted encodings, and the one it looks
+  like when refused (charset-normalizer).
 - ``output``: Files the project writes: checked first, written whole under a temporary name.
 - ``pipeline``: The one import pipeline every single-table importer shares: read → validate → check
   → apply.
 - ``quarantine``: Rejecting a file with invalid rows, or quarantining those rows in
   ``<stem>.rejected.csv``.
 - ``reading``: Reading an exchange file (XLSX, or CSV in the encodings offices use) into a
-  :class:`TableRead`.
+  :class:`TableRead`; what is not a regular file is refused before it is opened.
 - ``report``: The outcome of one import: counts per outcome and the rejected rows, in both
   languages.
 - ``row_checks``: Checks many importers make on a parsed row: a text's length, a date's window, a
@@ -23,5 +25,7 @@ Modules:
   formula.
 - ``table``: A table read from a file: the columns an importer understands, the header row, the data
   rows.
+- ``xlsx_guard``: A workbook's parts scanned while decompressing, against limits on cells, rows,
+  sheets and strings: no zip bomb reaches memory.
 - ``unit_lookup``: The unit a row names by its 单位编码, which must lie in the campaign's tree.
 """
