@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
+
+from qinglian.cli.usage import BadValue
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,39 @@ class _Deferred(click.Command):
         **extra: Any,
     ) -> click.Context:
         real = _load(self.name or "", self._entry)
+        leaf, rest = real, args
+        if isinstance(real, TyperGroup) and args:
+            leaf, rest = real.commands.get(args[0], real), args[1:]
+        refuse_repeated_options(leaf, rest)
         return real.make_context(info_name, args, parent=parent, **extra)
+
+
+def refuse_repeated_options(command: Any, args: list[str]) -> None:
+    """An option that takes one value, given twice, is a mistake: Click would keep the last one
+    silently (``status 1 --unit NOPE --unit MOH``). Refused as a usage error instead."""
+    single = {
+        name: option
+        for option in command.params
+        if isinstance(option, TyperOption) and not option.multiple and not option.count
+        for name in (*option.opts, *option.secondary_opts)
+    }
+    seen: dict[str, str] = {}
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            return
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        option = single.get(name)
+        if option is None:
+            continue
+        if option.name in seen:
+            raise BadValue(
+                f"选项「{seen[option.name]}」只能给一次（又给了「{name}」）",
+                f"option {seen[option.name]!r} given more than once (again as {name!r})",
+            )
+        seen[option.name or name] = name
+        if not option.is_flag and "=" not in token:
+            next(tokens, None)  # the option's value, whatever it looks like
 
 
 def _load(name: str, entry: Lazy) -> click.Command:

@@ -25,6 +25,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NEGATIVE = re.compile(r"-[0-9]+")
 _NO_SUCH_COMMAND = re.compile(r"No such command '(.*)'\.")
 _EXTRA = re.compile(r"Got unexpected extra argument\(s\) \((.*)\)")
+# What would break the one line or reorder it on a terminal: control characters, line and
+# paragraph separators, zero-width and bidi controls. A file name may hold any of them.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 class BadValue(typer.BadParameter):
@@ -39,8 +42,13 @@ class BadValue(typer.BadParameter):
 def error_line(zh: str, en: str) -> None:
     """One line on stderr, never wrapped, never read as Rich markup (it may quote user input)."""
     line = Text("错误 / error: ", style="red")
-    line.append(f"{zh} / {en}")
+    line.append(visible(f"{zh} / {en}"))
     err.print(line, soft_wrap=True)
+
+
+def visible(text: str) -> str:
+    """``text`` with every invisible or line-breaking character written as its escape (\\n)."""
+    return _INVISIBLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def usage_message(exc: UsageError) -> tuple[str, str]:
