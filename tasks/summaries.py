@@ -17,7 +17,11 @@ from qinglian.core.settings import get_settings
 from qinglian.inspection.assessment import assessment_rows
 from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
 from qinglian.reporting.artifacts import artifact_key
-from qinglian.reporting.document.files import default_report_path, produce_reports, reports_dir
+from qinglian.reporting.document.files import (
+    assessment_path,
+    default_report_path,
+    produce_reports,
+)
 from qinglian.reporting.document.render import ReportFormat
 from qinglian.reporting.summary_store import record_phase_summaries
 from tasks.retries import DB_RETRIES
@@ -45,10 +49,9 @@ def record_summaries(context: PhaseContext, as_of: date) -> UnitSummary:
 @task(**DB_RETRIES)
 def export_assessment(context: PhaseContext, as_of: date) -> Path:
     """The year-end assessment table (年终考核) for every unit, as XLSX, linked in the UI."""
-    path = reports_dir(get_settings(), context.campaign_id) / f"年终考核-{as_of.isoformat()}.xlsx"
+    path = assessment_path(get_settings(), context.campaign_id, as_of)
     with session_scope() as session:
         rows = assessment_rows(session=session, campaign_id=context.campaign_id, as_of=as_of)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_assessment_xlsx(rows, path)
     create_link_artifact(
         key=artifact_key(context.campaign_id, context.phase_key, "assessment"),

@@ -20,7 +20,7 @@ from qinglian.campaigns.launch import record_delivery, record_leading_group
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.clock import today_in_china
 from qinglian.core.sql import chunked
-from qinglian.exchange.cells import parse_code, parse_date, parse_text
+from qinglian.exchange.cells import parse_code, parse_date, parse_identifier, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
 from qinglian.exchange.row_checks import flag_repeats
@@ -135,12 +135,13 @@ def _parse(
     as_of: date,
 ) -> None:
     cells = row.cells
-    code = cells.get("unit_code", parse_code, "")
+    code = cells.get("unit_code", parse_identifier, "")
     item = cells.get("item", parse_text, "")
     row.submitted_on = cells.get("submitted_on", parse_date, None)
     row.note = cells.get("note", parse_text, "")
     if not code:
-        cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
+        if not cells.failed("unit_code"):
+            cells.fail("unit_code", "单位编码不能为空", "the unit code is empty")
     elif code not in units:
         cells.fail("unit_code", f"没有单位编码「{code}」", f"no unit with code {code!r}")
     else:

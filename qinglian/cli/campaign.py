@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models import Campaign, Unit
 from qinglian.campaigns.launch import launch_campaign
-from qinglian.cli.common import console, date_option, err, friendly
+from qinglian.cli.common import UNIT_CODE, console, date_option, err, friendly
 from qinglian.cli.database import DatabaseGroup
 from qinglian.cli.lazy import Lazy, LazyGroup
 from qinglian.core import db
@@ -36,7 +36,7 @@ app = typer.Typer(
 @friendly
 def campaign_launch(
     template: Annotated[str, typer.Option(help="模板 template key, e.g. coi-2012")],
-    root: Annotated[str, typer.Option(help="牵头单位编码 root unit code")],
+    root: Annotated[str, typer.Option(**UNIT_CODE, help="牵头单位编码 root unit code")],
     start: Annotated[str | None, typer.Option(help="开始日期 start date")] = None,
 ) -> None:
     """发起专项活动 / launch a campaign over a unit's subtree."""

@@ -1,6 +1,6 @@
 """What every `qinglian` command shares: the consoles, the one-line bilingual error, and the
-parsers of typed options (ids, whole numbers, dates). Imported by the CLI modules, never by the
-rest of the package."""
+parsers of typed options (ids, unit codes and 工号, whole numbers, dates). Imported by the CLI
+modules, never by the rest of the package."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from qinglian.cli.usage import BadValue, err, error_line
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError
-from qinglian.exchange.cells import parse_date, split_reason
+from qinglian.exchange.cells import parse_date, parse_identifier, split_reason
 
 # No Rich markup anywhere: unit names, file names and codes come from users and may hold "[".
 console = Console(markup=False, highlight=False)
@@ -148,6 +148,28 @@ def count_parser(zh: str, en: str, largest: int) -> Callable[[str | int], int]:
         return value
 
     return parse
+
+
+def code_parser(zh: str, en: str) -> Callable[[str], str]:
+    """Parses a unit code or 工号 as the command line is read: one that breaks
+    :data:`qinglian.exchange.cells.CODE_PATTERN` is a usage error saying which character and
+    why. A well-formed code nobody has is left to the command's own "no such unit"."""
+
+    def parse(text: str) -> str:
+        try:
+            code = parse_identifier(text, (zh, en))
+        except ValueError as exc:
+            raise BadValue(*split_reason(str(exc))) from None
+        if not code:
+            raise BadValue(f"{zh}不能为空", f"the {en} is empty")
+        return code
+
+    return parse
+
+
+# ``typer.Argument(**UNIT_CODE, help=…)``: every unit code and 工号 typed is checked alike.
+UNIT_CODE: dict[str, Any] = {"parser": code_parser("单位编码", "unit code"), "metavar": "CODE"}
+STAFF_NO: dict[str, Any] = {"parser": code_parser("工号", "staff number"), "metavar": "STAFF_NO"}
 
 
 def coded(enum: type[E], zh: str, en: str) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from sqlmodel import select
 
 from models import Cadre
 from qinglian.cli.common import (
+    STAFF_NO,
+    UNIT_CODE,
     AsOfToday,
     CampaignArg,
     CampaignOption,
@@ -44,7 +46,7 @@ CaseArg = Annotated[
         parser=id_parser("案件编号", "case id"), metavar="CASE", help="案件编号 case id"
     ),
 ]
-Office = Annotated[str, typer.Option(help="核实单位编码 the verifying unit")]
+Office = Annotated[str, typer.Option(**UNIT_CODE, help="核实单位编码 the verifying unit")]
 
 
 @app.command("import")
@@ -145,7 +147,7 @@ def complaints_assign(
             help="举报件编号 complaint id",
         ),
     ],
-    cadre: Annotated[str, typer.Argument(help="干部工号 staff number")],
+    cadre: Annotated[str, typer.Argument(**STAFF_NO, help="干部工号 staff number")],
     by: Annotated[str, typer.Option(help="确认人 who decided")],
 ) -> None:
     """人工确认举报件所指干部 / say which cadre a complaint is about."""

@@ -10,6 +10,7 @@ import typer
 from qinglian.campaigns.import_deliveries import import_deliveries
 from qinglian.campaigns.launch import record_delivery, record_leading_group
 from qinglian.cli.common import (
+    UNIT_CODE,
     CampaignArg,
     CampaignOption,
     campaign_id_option,
@@ -21,7 +22,7 @@ from qinglian.cli.database import SkipInvalid, database_app, import_file, in_ses
 
 app = database_app("deliver", "登记上报事项 / record deliverables")
 
-UnitArg = Annotated[str, typer.Argument(help="单位编码 unit code")]
+UnitArg = Annotated[str, typer.Argument(**UNIT_CODE, help="单位编码 unit code")]
 
 
 @app.command("record")

@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from qinglian.campaigns.lookup import get_campaign
-from qinglian.cli.common import CampaignArg, campaign_id_option, console, friendly, id_option
+from qinglian.cli.common import (
+    UNIT_CODE,
+    CampaignArg,
+    campaign_id_option,
+    console,
+    friendly,
+    id_option,
+)
 from qinglian.cli.database import database_app
 from qinglian.core import db
 from qinglian.declarations.findings import list_findings, review_findings
@@ -24,7 +31,9 @@ FindingIds = Annotated[list[str], typer.Argument(help="问题线索编号 findin
 @friendly
 def findings_list(
     campaign: CampaignArg,
-    unit: Annotated[str | None, typer.Option(help="单位编码 unit code (and below)")] = None,
+    unit: Annotated[
+        str | None, typer.Option(**UNIT_CODE, help="单位编码 unit code (and below)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
 ) -> None:
     """列出问题线索 / list findings (a unit's subtree with --unit)."""

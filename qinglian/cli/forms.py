@@ -9,12 +9,13 @@ import typer
 from sqlmodel import select
 
 from models import Campaign
-from qinglian.cli.common import as_of_or_today, campaign_id_option, console, friendly
+from qinglian.cli.common import UNIT_CODE, as_of_or_today, campaign_id_option, console, friendly
 from qinglian.cli.database import SkipInvalid, database_app, import_file, in_session
 from qinglian.core import db
 from qinglian.core.errors import QinglianError
+from qinglian.core.settings import get_settings
 from qinglian.declarations.import_forms import import_forms
-from qinglian.declarations.workbook import write_form_template
+from qinglian.declarations.workbook import default_template_path, write_form_template
 
 app = database_app("forms", "《报告表》/ declaration forms")
 
@@ -24,13 +25,20 @@ CampaignOrOnly = Annotated[str | None, typer.Option(help="专项活动编号 cam
 @app.command("template")
 @friendly
 def forms_template(
-    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
-    out: Annotated[Path, typer.Option(help="输出文件 output .xlsx")],
+    unit: Annotated[str, typer.Argument(**UNIT_CODE, help="单位编码 unit code")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="输出文件 output .xlsx (default: QINGLIAN_HOME/output/templates/campaign-ID/"
+            "报告表-CODE.xlsx)"
+        ),
+    ] = None,
     campaign: CampaignOrOnly = None,
 ) -> None:
     """生成本单位空白《报告表》工作簿 / write the unit's blank form workbook."""
     campaign_id = _default_campaign(campaign)
-    path = in_session(write_form_template, campaign_id=campaign_id, unit_code=unit, path=out)
+    path = out or default_template_path(get_settings(), campaign_id, unit)
+    path = in_session(write_form_template, campaign_id=campaign_id, unit_code=unit, path=path)
     console.print(f"已生成 / written: {path}")
 
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from models.inspection import ProblemIn, SamplePublic
 from qinglian.cli.common import (
     LARGEST_ID,
+    UNIT_CODE,
     CampaignArg,
     as_of_or_today,
     campaign_id_option,
@@ -149,7 +150,7 @@ def inspect_list(campaign: CampaignArg) -> None:
 @friendly
 def inspect_record(
     campaign: CampaignArg,
-    unit: Annotated[str, typer.Option("--unit", help="单位编码 unit code")],
+    unit: Annotated[str, typer.Option("--unit", **UNIT_CODE, help="单位编码 unit code")],
     score: Annotated[str, typer.Option("--score", help="得分 score, 0–100")],
     problem: Annotated[
         list[str] | None,

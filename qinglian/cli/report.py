@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from qinglian.cli.common import CampaignArg, as_of_or_today, campaign_id_option, console, friendly
+from qinglian.cli.common import (
+    UNIT_CODE,
+    CampaignArg,
+    as_of_or_today,
+    campaign_id_option,
+    console,
+    friendly,
+)
 from qinglian.cli.database import DatabaseGroup
 from qinglian.core import db
 from qinglian.core.errors import QinglianError
@@ -21,7 +28,7 @@ app = typer.Typer(cls=DatabaseGroup)
 @friendly
 def report(
     campaign: CampaignArg,
-    unit: Annotated[str, typer.Option(help="单位编码 unit code (its subtree only)")],
+    unit: Annotated[str, typer.Option(**UNIT_CODE, help="单位编码 unit code (its subtree only)")],
     fmt: Annotated[str, typer.Option("--format", help="docx | md | pdf")] = "docx",
     out: Annotated[Path | None, typer.Option(help="输出文件 output file")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date")] = None,

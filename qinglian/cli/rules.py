@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from qinglian.cli.common import (
+    UNIT_CODE,
     AsOf,
     CampaignArg,
     CampaignOption,
@@ -66,7 +67,7 @@ def rules_import(
 @friendly
 def rules_status(
     campaign: CampaignArg,
-    unit: Annotated[str | None, typer.Option(help="单位编码 unit code")] = None,
+    unit: Annotated[str | None, typer.Option(**UNIT_CODE, help="单位编码 unit code")] = None,
     as_of: AsOf = None,
 ) -> None:
     """制度清单完成情况 / where each unit's rules review stands."""
@@ -101,7 +102,7 @@ def rules_status(
 @friendly
 def rules_done(
     campaign: CampaignArg,
-    unit: Annotated[str, typer.Argument(help="单位编码 unit code")],
+    unit: Annotated[str, typer.Argument(**UNIT_CODE, help="单位编码 unit code")],
     title: Annotated[str, typer.Argument(help="制度名称 rule title")],
     on: Annotated[str, typer.Option("--on", help="完成日期 date done")],
 ) -> None:

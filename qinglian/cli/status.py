@@ -12,6 +12,7 @@ from rich.text import Text
 from models.rate import ReportingRate
 from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.cli.common import (
+    UNIT_CODE,
     AsOf,
     CampaignArg,
     as_of_or_today,
@@ -33,7 +34,7 @@ app = typer.Typer(cls=DatabaseGroup)
 @friendly
 def status(
     campaign: CampaignArg,
-    unit: Annotated[str | None, typer.Option(help="单位编码 unit code")] = None,
+    unit: Annotated[str | None, typer.Option(**UNIT_CODE, help="单位编码 unit code")] = None,
     phase: Annotated[str | None, typer.Option(help="阶段 phase key (default: all)")] = None,
     as_of: AsOf = None,
     as_json: Annotated[bool, typer.Option("--json", help="稳定的 JSON 输出 / stable JSON")] = False,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from models.summary import NARRATIVE_MAX_CHARS
 from qinglian.cli.common import (
+    UNIT_CODE,
     AsOfToday,
     CampaignArg,
     campaign_id_option,
@@ -35,7 +36,7 @@ app = database_app("summary", "阶段性总结 / phase summaries")
 def summary_submit(
     campaign: CampaignArg,
     phase: Annotated[str, typer.Option(help="阶段 phase key, e.g. find")],
-    unit: Annotated[str, typer.Option(help="单位编码 unit code")],
+    unit: Annotated[str, typer.Option(**UNIT_CODE, help="单位编码 unit code")],
     file: Annotated[
         Path | None, typer.Option(help="总结正文文件（UTF-8 文本）narrative text file")
     ] = None,
@@ -108,7 +109,7 @@ def summary_import(
 @friendly
 def summary_show(
     campaign: CampaignArg,
-    unit: Annotated[str, typer.Option(help="单位编码 unit code")],
+    unit: Annotated[str, typer.Option(**UNIT_CODE, help="单位编码 unit code")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
 ) -> None:
     """查看单位各阶段的阶段性总结（统计与正文）/ a unit's phase summaries."""

@@ -12,7 +12,7 @@ from rich.tree import Tree
 from sqlmodel import select
 
 from models import Unit
-from qinglian.cli.common import console, count_parser, friendly
+from qinglian.cli.common import UNIT_CODE, console, count_parser, friendly
 from qinglian.cli.database import SkipInvalid, database_app, import_file
 from qinglian.core import db
 from qinglian.org.import_units import import_units
@@ -32,7 +32,9 @@ def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
 @app.command("tree")
 @friendly
 def units_tree(
-    code: Annotated[str | None, typer.Argument(help="从此单位开始 / start here")] = None,
+    code: Annotated[
+        str | None, typer.Argument(**UNIT_CODE, help="从此单位开始 / start here")
+    ] = None,
     depth: Annotated[
         int | None,
         typer.Option(

@@ -28,7 +28,14 @@ from qinglian.declarations.columns import (
     parse_recusal_situation,
     parse_relation,
 )
-from qinglian.exchange.cells import parse_bool, parse_code, parse_date, parse_text, split_reason
+from qinglian.exchange.cells import (
+    CODE_PATTERN,
+    parse_bool,
+    parse_date,
+    parse_identifier,
+    parse_text,
+    split_reason,
+)
 from qinglian.exchange.row_checks import check_length
 from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import TableRead
@@ -64,8 +71,10 @@ def _text(value: Any) -> str:
 
 
 def _staff_no(value: Any) -> str:
-    # ASCII text is its own NFKC form: most staff numbers need no folding.
-    return value if _clean(value) and value.isascii() else parse_code(value)
+    # Most staff numbers are already as the pattern wants them: no folding, nothing to refuse.
+    if type(value) is str and CODE_PATTERN.fullmatch(value):
+        return value
+    return parse_identifier(value)
 
 
 def _memo(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -26,6 +26,7 @@ from models.campaign import Campaign, Deliverable
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
+from qinglian.core.settings import Settings
 from qinglian.declarations.columns import (
     BASICS,
     CHOICES,
@@ -38,7 +39,7 @@ from qinglian.declarations.columns import (
     Section,
 )
 from qinglian.declarations.completeness import FORMS_DELIVERABLE
-from qinglian.exchange.output import write_atomically
+from qinglian.exchange.output import file_under, write_atomically
 from qinglian.exchange.safe_cells import set_cell
 from qinglian.org.units import get_unit_by_code
 from qinglian.rules.scope import three_years_before
@@ -79,6 +80,14 @@ _COLUMN_NOTES: dict[str, str] = {
     "started_on": "如 2012-08-09",
     "occurred_on": "如 2012-08-09",
 }
+
+
+def default_template_path(settings: Settings, campaign_id: int, unit_code: str) -> Path:
+    """``templates/campaign-<id>/报告表-<code>.xlsx`` under the output folder, whatever the
+    code holds (one stored before codes were checked)."""
+    return file_under(
+        settings.output_dir, "templates", f"campaign-{campaign_id}", f"报告表-{unit_code}.xlsx"
+    )
 
 
 def write_form_template(*, session: Session, campaign_id: int, unit_code: str, path: Path) -> Path:

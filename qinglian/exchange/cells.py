@@ -96,8 +96,11 @@ _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _SHOWN_LENGTH = 40
 
 
-def parse_identifier(value: Any) -> str:
-    """A unit code or 工号 that follows :data:`CODE_PATTERN`; empty when the cell is empty."""
+def parse_identifier(value: Any, what: tuple[str, str] = ("编码", "code")) -> str:
+    """A unit code or 工号 that follows :data:`CODE_PATTERN`; empty when the cell is empty.
+
+    ``what`` names the value in the refusal (「单位编码」/ "unit code" on the command line).
+    """
     text = parse_code(value)
     if not text or CODE_PATTERN.fullmatch(text):
         return text
@@ -113,8 +116,8 @@ def parse_identifier(value: Any) -> str:
         what_zh, what_en = _describe(char)
         zh, en = f"第 {index + 1} 个字符是{what_zh}", f"character {index + 1} is {what_en}"
     raise ValueError(
-        f"编码「{shown_text(text)}」无效：{zh}；{_CODE_RULE[0]}"
-        f" / invalid code '{shown_text(text)}': {en}; {_CODE_RULE[1]}"
+        f"{what[0]}「{shown_text(text)}」无效：{zh}；{_CODE_RULE[0]}"
+        f" / invalid {what[1]} '{shown_text(text)}': {en}; {_CODE_RULE[1]}"
     )
 
 
@@ -126,7 +129,7 @@ def parse_name(value: Any) -> str:
     """
     text = unicodedata.normalize("NFC", parse_text(value))
     for index, char in enumerate(text):
-        if _is_hidden(char):
+        if is_hidden(char):
             what_zh, what_en = _describe(char)
             raise ValueError(
                 f"第 {index + 1} 个字符是{what_zh}，名称中不允许，请删除"
@@ -135,7 +138,8 @@ def parse_name(value: Any) -> str:
     return text
 
 
-def _is_hidden(char: str) -> bool:
+def is_hidden(char: str) -> bool:
+    """A control, format (zero-width, bidi), surrogate or line/paragraph separator character."""
     return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
@@ -148,7 +152,7 @@ def _describe(char: str) -> tuple[str, str]:
         return f"双向文本控制符 {point}", f"the bidirectional-text control {point}"
     if unicodedata.category(char) == "Cc":
         return f"控制字符 {point}", f"the control character {point}"
-    if _is_hidden(char):
+    if is_hidden(char):
         return f"不可见字符 {point}", f"the invisible character {point}"
     if char.isspace():
         return f"空格 {point}", f"a space ({point})"
@@ -161,7 +165,7 @@ def shown_text(value: Any) -> str:
     """A cell safe to quote in a one-line message: hidden characters as \\uXXXX, shortened."""
     text = parse_text(value)
     shown = "".join(
-        f"\\u{ord(char):04x}" if _is_hidden(char) or (char.isspace() and char != " ") else char
+        f"\\u{ord(char):04x}" if is_hidden(char) or (char.isspace() and char != " ") else char
         for char in text[:_SHOWN_LENGTH]
     )
     # " / " separates the Chinese and English halves of a message.

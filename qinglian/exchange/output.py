@@ -1,18 +1,85 @@
-"""Files the project writes (templates, tables, rejected rows): checked first, written whole.
+"""Files the project writes (templates, tables, rejected rows): named safely, checked first,
+written whole.
 
-A target that is a directory, or a folder nobody may write to, is refused with one bilingual
-line before anything is imported or written; a file is written under a temporary name beside
-its target and renamed into place, so a reader never sees half of it.
+A name built from what users typed or imported (a unit code, a name, a title) goes through
+:func:`file_under`, which keeps it one harmless file name inside its folder. A target that is a
+directory, or a folder nobody may write to, is refused with one bilingual line before anything
+is imported or written; a file is written under a temporary name beside its target and renamed
+into place, so a reader never sees half of it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 from qinglian.core.errors import QinglianError
+from qinglian.exchange.cells import is_hidden
+
+# ext4 (like most file systems) takes 255 bytes in one name. Less, so that the temporary name
+# written beside a file (".<name>.XXXXXXXX.tmp") and a report's "<stem>_charts" folder fit too.
+NAME_MAX_BYTES = 200
+# Path separators, NUL, and what Windows refuses in a name (the files are opened there).
+_UNSAFE = frozenset('/\\\0<>:"|?*')
+_DOTS = re.compile(r"\.{2,}")
+_LEADING = re.compile(r"^[.\s]+")
+# What a long name keeps at its end: ".docx", ".rejected.csv", ".tar.gz".
+_SUFFIXES = re.compile(r"(?:\.[^.\s]{1,12}){1,2}$")
+_TAG_LENGTH = 8
+
+
+def safe_file_name(text: str) -> str:
+    """``text`` as one harmless file or folder name, the same text giving the same name.
+
+    Path separators, NUL, control, zero-width and bidi characters and the characters Windows
+    refuses become ``_``, as do runs of dots and leading dots or blanks (never ``.``, ``..`` or
+    a hidden file). A name longer than :data:`NAME_MAX_BYTES` in UTF-8 is cut at a character,
+    keeping its suffix, with a digest of the whole text so two long names stay two.
+    """
+    name = "".join(
+        "_" if char in _UNSAFE or is_hidden(char) else char
+        for char in unicodedata.normalize("NFC", text)
+    )
+    name = _LEADING.sub("_", _DOTS.sub("_", name)) or "_"
+    if len(name.encode()) <= NAME_MAX_BYTES:
+        return name
+    found = _SUFFIXES.search(name, 1)
+    ending = found.group() if found else ""
+    stem = name.removesuffix(ending)
+    tag = "~" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_TAG_LENGTH]
+    room = NAME_MAX_BYTES - len(tag) - len(ending.encode())
+    return stem.encode()[:room].decode("utf-8", "ignore") + tag + ending
+
+
+def file_under(folder: Path, *parts: str) -> Path:
+    """``folder/part/…/part``, each part made a :func:`safe_file_name`, and checked to resolve
+    inside ``folder`` (a symbolic link below it that leads elsewhere is refused).
+
+    Every file named from a code, a name or a title is placed with this; nothing is created.
+    """
+    if not parts:
+        raise ValueError("file_under needs at least one name")
+    path = folder.joinpath(*(safe_file_name(part) for part in parts))
+    try:
+        root = folder.resolve()
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic-link loop
+        raise QinglianError(
+            f"无法写入 {path}：路径无法解析（{exc}）",
+            f"cannot write {path}: the path does not resolve ({exc})",
+        ) from exc
+    if resolved == root or not resolved.is_relative_to(root):
+        raise QinglianError(
+            f"拒绝写入 {path}：它指向文件夹 {root} 之外（{resolved}），请检查其中的符号链接",
+            f"refusing to write {path}: it leads outside the folder {root} (to {resolved}); "
+            "check the symbolic links in it",
+        )
+    return path
 
 
 def check_writable(path: Path) -> None:

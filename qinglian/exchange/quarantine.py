@@ -9,7 +9,7 @@ from typing import Any
 
 from qinglian.core.errors import ImportRejected, RowError
 from qinglian.exchange.cells import parse_text
-from qinglian.exchange.output import check_writable, write_atomically
+from qinglian.exchange.output import check_writable, file_under, write_atomically
 from qinglian.exchange.rows import ParsedRow
 from qinglian.exchange.safe_cells import spreadsheet_text
 from qinglian.exchange.table import TableRead
@@ -55,8 +55,9 @@ def quarantine(
 
 
 def rejected_path(path: Path) -> Path:
-    """Where the rejected rows of ``path`` go: ``<stem>.rejected.csv`` beside it."""
-    return path.with_name(f"{path.stem}.rejected.csv")
+    """Where the rejected rows of ``path`` go: ``<stem>.rejected.csv`` beside it (a safe name,
+    checked to stay in that folder)."""
+    return file_under(path.parent, f"{path.stem}.rejected.csv")
 
 
 def write_rejected(

@@ -19,7 +19,7 @@ from models.inspection import InspectionVisit, ProblemIn
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root
 from qinglian.core.sql import chunked
-from qinglian.exchange.cells import parse_code, parse_date, parse_text
+from qinglian.exchange.cells import parse_code, parse_date, parse_identifier, parse_text
 from qinglian.exchange.row_checks import check_date_window, check_length
 from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
@@ -143,7 +143,7 @@ def _parse_row(
     cells = RowCells(table, INSPECTION_COLUMNS, number, record)
     row = ResultRow(cells=cells)
     unit = _unit(cells, units, root_path, sampled, campaign)
-    row.unit_code = cells.get("unit_code", parse_code, "")
+    row.unit_code = _code_or_blank(record.get("unit_code"))
 
     if record.get("score") is not None:
         score = cells.get("score", parse_score, None)
@@ -182,7 +182,7 @@ def _unit(
     if unit is None:
         return None
     if unit.id not in sampled:
-        code = parse_code(cells.record.get("unit_code"))
+        code = parse_identifier(cells.record.get("unit_code"))
         cells.fail(
             "unit_code",
             f"单位「{code}」不在专项活动 {campaign.id} 的抽查名单中",
@@ -195,7 +195,7 @@ def _unit(
 def _problem(cells: RowCells, unit: _UnitRef | None, cadres: Mapping[str, str]) -> ProblemIn | None:
     has_category = cells.record.get("category") is not None
     has_summary = cells.record.get("summary") is not None
-    staff_no = cells.get("staff_no", parse_code, "")
+    staff_no = cells.get("staff_no", parse_identifier, "")
     if not has_category and not has_summary:
         if staff_no:
             cells.fail(
@@ -269,6 +269,14 @@ def _check_units(rows: Sequence[ResultRow]) -> None:
                     f"同一单位的问题重复（另见第{other}行）",
                     f"the same problem is listed twice for this unit (see row {other})",
                 )
+
+
+def _code_or_blank(value: Any) -> str:
+    """The row's 单位编码 for grouping its unit's rows; blank when refused (said already)."""
+    try:
+        return parse_identifier(value)
+    except ValueError:
+        return ""
 
 
 def _shown(value: Any) -> str:

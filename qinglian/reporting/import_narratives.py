@@ -18,7 +18,7 @@ from models import Phase, Unit
 from models.summary import PhaseSummary
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
-from qinglian.exchange.cells import parse_code, parse_date, parse_text
+from qinglian.exchange.cells import parse_date, parse_identifier, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
 from qinglian.exchange.rows import RowCells
@@ -104,7 +104,7 @@ def _parse_row(
     cells = RowCells(table, NARRATIVE_COLUMNS, number, record)
     row = _NarrativeRow(cells=cells)
     if campaign_unit(cells, units, root_path) is not None:
-        row.unit_code = parse_code(record["unit_code"])
+        row.unit_code = parse_identifier(record["unit_code"])
     phase_name = cells.get("phase", parse_text, "")
     phase = by_name.get(phase_name)
     if phase is None and not cells.failed("phase"):

@@ -165,7 +165,7 @@ def test_a_unit_code_cannot_lead_a_report_out_of_its_folder(
     before = cli.counts()
     escaped = tmp_path / "escaped"
     result = cli("report", campaign, "--unit", f"../../../../{escaped}", "--format", "md")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a malformed code is a usage error, as a malformed id is
     assert_one_error(result)
     assert not [path for path in tmp_path.iterdir() if path.name.startswith("escaped")]
     assert cli.counts() == before

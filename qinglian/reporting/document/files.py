@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from qinglian.core.settings import Settings
-from qinglian.exchange.output import check_writable
+from qinglian.exchange.output import check_writable, file_under
 from qinglian.reporting.document.data import collect_report_data
-from qinglian.reporting.document.output import ReportError, cannot_write
+from qinglian.reporting.document.output import cannot_write
 from qinglian.reporting.document.render import ReportFormat, write_report
 
 FORMATS: tuple[ReportFormat, ...] = ("docx", "md", "pdf")
@@ -26,14 +26,18 @@ def reports_dir(settings: Settings, campaign_id: int) -> Path:
 def default_report_path(
     settings: Settings, campaign_id: int, unit_code: str, as_of: date, fmt: ReportFormat
 ) -> Path:
-    name = f"综合情况报告-{unit_code}-{as_of.isoformat()}.{fmt}"
-    if any(character in name for character in ("/", "\\", "\0")):
-        # The code names the file: it must not lead it out of the reports folder.
-        raise ReportError(
-            f"单位编码「{unit_code}」含有路径字符，不能用作报告文件名",
-            f"unit code {unit_code!r} holds path characters and cannot name a report file",
-        )
-    return reports_dir(settings, campaign_id) / name
+    """``reports/campaign-<id>/综合情况报告-<code>-<date>.<fmt>`` under the output folder,
+    whatever the code holds (one stored before codes were checked)."""
+    return _in_reports(settings, campaign_id, f"综合情况报告-{unit_code}-{as_of.isoformat()}.{fmt}")
+
+
+def assessment_path(settings: Settings, campaign_id: int, as_of: date) -> Path:
+    """``reports/campaign-<id>/年终考核-<date>.xlsx`` under the output folder."""
+    return _in_reports(settings, campaign_id, f"年终考核-{as_of.isoformat()}.xlsx")
+
+
+def _in_reports(settings: Settings, campaign_id: int, name: str) -> Path:
+    return file_under(settings.output_dir, "reports", f"campaign-{campaign_id}", name)
 
 
 def produce_report(

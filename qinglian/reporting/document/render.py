@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from models.report import ReportData
+from qinglian.exchange.output import file_under
 from qinglian.reporting.document.charts import render_charts
 from qinglian.reporting.document.markdown import render_markdown
 from qinglian.reporting.document.output import ReportError, write_atomically
@@ -32,7 +33,7 @@ def write_report(data: ReportData, path: Path, fmt: ReportFormat) -> Path:
     if fmt == "pdf":
         find_office()  # fail before drawing anything
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = path.parent / f"{path.stem}_charts"
+    folder = file_under(path.parent, f"{path.stem}_charts")
     made_folder = not folder.exists()
     try:
         charts = render_charts(data, folder)
