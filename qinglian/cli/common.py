@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -30,8 +31,6 @@ EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect 
 _ROWS_SHOWN = 50
 
 # The options most commands share, so they read and help alike everywhere.
-CampaignArg = Annotated[str, typer.Argument(help="专项活动编号 campaign id")]
-CampaignOption = Annotated[str, typer.Option(help="专项活动编号 campaign id")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="按此日期 as-of date")]
 AsOfToday = Annotated[str | None, typer.Option("--as-of", help="今天 today")]
 
@@ -190,8 +189,34 @@ def coded(enum: type[E], zh: str, en: str) -> dict[str, Any]:
     return {"parser": parse, "metavar": f"[{'|'.join(values)}]"}
 
 
-def campaign_id_option(text: str) -> int:
-    return id_option(text, "专项活动编号", "campaign id")
+def require_xlsx(out: Path) -> None:
+    """An output workbook's name must say it is one: a ``.csv`` name would hide an XLSX."""
+    if out.suffix.lower() != ".xlsx":
+        raise QinglianError(
+            f"输出文件应以 .xlsx 结尾，而不是「{out.name}」",
+            f"the output file must end in .xlsx, not {out.name!r}",
+        )
+
+
+def campaign_id_option(text: str | int) -> int:
+    """A campaign id: parsed already when the command line was read, or parsed now."""
+    return text if isinstance(text, int) else id_option(text, "专项活动编号", "campaign id")
+
+
+# A campaign id is parsed as the command line is read, as every other id: 1 to 2³¹−1, else a
+# usage error (exit 2).
+parse_campaign_id = id_parser("专项活动编号", "campaign id")
+CampaignArg = Annotated[
+    int,
+    typer.Argument(parser=parse_campaign_id, metavar="CAMPAIGN", help="专项活动编号 campaign id"),
+]
+CampaignOption = Annotated[
+    int, typer.Option(parser=parse_campaign_id, metavar="CAMPAIGN", help="专项活动编号 campaign id")
+]
+AnyCampaign = Annotated[
+    int | None,
+    typer.Option(parser=parse_campaign_id, metavar="CAMPAIGN", help="专项活动编号 campaign id"),
+]
 
 
 def _whole(text: str, most_digits: int, largest: int) -> int | None:

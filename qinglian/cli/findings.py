@@ -15,7 +15,7 @@ from qinglian.cli.common import (
     campaign_id_option,
     console,
     friendly,
-    id_option,
+    id_parser,
 )
 from qinglian.cli.database import database_app
 from qinglian.core import db
@@ -24,7 +24,14 @@ from qinglian.org.units import get_unit_by_code
 
 app = database_app("findings", "问题线索 / findings")
 
-FindingIds = Annotated[list[str], typer.Argument(help="问题线索编号 finding ids")]
+FindingIds = Annotated[
+    list[int],
+    typer.Argument(
+        parser=id_parser("问题线索编号", "finding id"),
+        metavar="FINDING…",
+        help="问题线索编号 finding ids",
+    ),
+]
 
 
 @app.command("list")
@@ -86,9 +93,9 @@ def findings_dismiss(campaign: CampaignArg, ids: FindingIds) -> None:
     _review(campaign, ids, confirm=False)
 
 
-def _review(campaign: str, ids: list[str], *, confirm: bool) -> None:
+def _review(campaign: int, ids: list[int], *, confirm: bool) -> None:
     campaign_id = campaign_id_option(campaign)
-    finding_ids = [id_option(text, "问题线索编号", "finding id") for text in ids]
+    finding_ids = ids
     with db.session_scope() as session:
         get_campaign(session=session, campaign_id=campaign_id)
         changed = review_findings(

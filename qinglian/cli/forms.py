@@ -9,7 +9,14 @@ import typer
 from sqlmodel import select
 
 from models import Campaign
-from qinglian.cli.common import UNIT_CODE, as_of_or_today, campaign_id_option, console, friendly
+from qinglian.cli.common import (
+    UNIT_CODE,
+    AnyCampaign,
+    as_of_or_today,
+    console,
+    friendly,
+    require_xlsx,
+)
 from qinglian.cli.database import SkipInvalid, database_app, import_file, in_session
 from qinglian.core import db
 from qinglian.core.errors import QinglianError
@@ -19,7 +26,7 @@ from qinglian.declarations.workbook import default_template_path, write_form_tem
 
 app = database_app("forms", "《报告表》/ declaration forms")
 
-CampaignOrOnly = Annotated[str | None, typer.Option(help="专项活动编号 campaign id")]
+CampaignOrOnly = AnyCampaign  # the campaign named, or the only one there is
 
 
 @app.command("template")
@@ -37,6 +44,8 @@ def forms_template(
 ) -> None:
     """生成本单位空白《报告表》工作簿 / write the unit's blank form workbook."""
     campaign_id = _default_campaign(campaign)
+    if out is not None:
+        require_xlsx(out)
     path = out or default_template_path(get_settings(), campaign_id, unit)
     path = in_session(write_form_template, campaign_id=campaign_id, unit_code=unit, path=path)
     console.print(f"已生成 / written: {path}")
@@ -69,10 +78,10 @@ def forms_import(
     )
 
 
-def _default_campaign(text: str | None) -> int:
+def _default_campaign(campaign: int | None) -> int:
     """The campaign named, or the only one there is."""
-    if text is not None:
-        return campaign_id_option(text)
+    if campaign is not None:
+        return campaign
     with db.session_scope() as session:
         ids = session.exec(select(Campaign.id)).all()
     if len(ids) != 1:

@@ -25,6 +25,7 @@ from qinglian.cli.common import (
     date_option,
     err,
     friendly,
+    require_xlsx,
     whole_number,
 )
 from qinglian.cli.database import database_app, in_session
@@ -221,11 +222,7 @@ def inspect_assessment(
     """生成年终考核表（XLSX）/ write the year-end assessment table."""
     campaign_id = campaign_id_option(campaign)
     day = as_of_or_today(as_of)
-    if out.suffix.lower() != ".xlsx":
-        raise QinglianError(
-            f"输出文件应以 .xlsx 结尾，而不是「{out.name}」",
-            f"the output file must end in .xlsx, not {out.name!r}",
-        )
+    require_xlsx(out)
     rows = in_session(assessment_rows, campaign_id=campaign_id, as_of=day)
     path = write_assessment_xlsx(rows, out)
     lagging = sum(row.lagging for row in rows)

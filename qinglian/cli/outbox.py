@@ -10,14 +10,12 @@ import typer
 from rich.table import Table
 
 from models.enums import OutboxStatus
-from qinglian.cli.common import campaign_id_option, coded, console, friendly, id_parser
+from qinglian.cli.common import AnyCampaign, coded, console, friendly, id_parser
 from qinglian.cli.database import database_app, in_session
 from qinglian.core.clock import CHINA
 from qinglian.oversight.outbox import HeldClaim, OutboxView, list_outbox, retry_outbox
 
 app = database_app("outbox", "发件箱 / notification outbox")
-
-AnyCampaign = Annotated[str | None, typer.Option(help="专项活动编号 campaign id")]
 
 
 @app.command("list")
@@ -32,7 +30,7 @@ def outbox_list(
     """发件箱 / the outbox (targets by name; never a URL)."""
     rows = in_session(
         list_outbox,
-        campaign_id=campaign_id_option(campaign) if campaign else None,
+        campaign_id=campaign,
         status=status,
     )
     table = Table(
@@ -85,7 +83,7 @@ def outbox_retry(
         retry_outbox,
         now=datetime.now(UTC),
         ids=ids or None,
-        campaign_id=campaign_id_option(campaign) if campaign else None,
+        campaign_id=campaign,
     )
     console.print(
         f"已重新排队 {result.total} 条（失败或放弃 {result.requeued}，发送中断 "
