@@ -27,7 +27,13 @@ from qinglian.cli.common import (
     friendly,
     id_parser,
 )
-from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
+from qinglian.cli.database import (
+    SkipInvalid,
+    database_app,
+    import_campaign_file,
+    in_session,
+    record_input,
+)
 from qinglian.complaints.cases import list_cases, read_case, record_verification
 from qinglian.complaints.import_complaints import import_complaints
 from qinglian.complaints.intake import add_complaint
@@ -89,7 +95,7 @@ def complaints_add(
     campaign_id = campaign_id_option(campaign)
     today = today_in_china()
     day = date_option(received, "收到日期", "received") or today
-    complaint, receipt = in_session(
+    complaint, receipt = record_input(
         add_complaint,
         campaign_id=campaign_id,
         channel=channel,
@@ -227,7 +233,7 @@ def complaints_verify(
     by: Annotated[str, typer.Option(help="核实人 who decided")],
 ) -> None:
     """登记核实结论 / record a case's verification outcome."""
-    view = in_session(
+    view = record_input(
         record_verification,
         case_id=case,
         outcome=outcome,

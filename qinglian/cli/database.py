@@ -97,6 +97,13 @@ def inputs_locked() -> AbstractContextManager[None]:
     return locks.hold(locks.INPUTS, on_wait=_say_waiting)
 
 
+def record_input(service: Callable[..., R], /, **kwargs: Any) -> R:
+    """:func:`in_session` for a command that changes what a phase reads (a delivery, a result,
+    a status, a complaint): it waits for running phases, as an import does."""
+    with inputs_locked():
+        return in_session(service, **kwargs)
+
+
 def _say_waiting() -> None:
     err.print(
         "正在等待运行中的阶段结束… / waiting for the running phase to finish…", highlight=False

@@ -18,7 +18,7 @@ from qinglian.cli.common import (
     friendly,
     required_date,
 )
-from qinglian.cli.database import SkipInvalid, database_app, import_file, in_session
+from qinglian.cli.database import SkipInvalid, database_app, import_file, record_input
 
 app = database_app("deliver", "登记上报事项 / record deliverables")
 
@@ -37,7 +37,7 @@ def deliver_record(
     """登记某单位完成一项上报事项 / record that a unit delivered an item."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(on, "日期", "date")
-    row = in_session(
+    row = record_input(
         record_delivery,
         campaign_id=campaign_id,
         unit_code=unit,
@@ -62,7 +62,7 @@ def deliver_leading_group(
     """登记领导小组和办公室 / record the leading group and its office."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(on, "日期", "date")
-    in_session(
+    record_input(
         record_leading_group,
         campaign_id=campaign_id,
         unit_code=unit,

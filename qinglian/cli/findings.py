@@ -17,7 +17,7 @@ from qinglian.cli.common import (
     friendly,
     id_parser,
 )
-from qinglian.cli.database import database_app
+from qinglian.cli.database import database_app, inputs_locked
 from qinglian.core import db
 from qinglian.declarations.findings import list_findings, review_findings
 from qinglian.org.units import get_unit_by_code
@@ -96,7 +96,7 @@ def findings_dismiss(campaign: CampaignArg, ids: FindingIds) -> None:
 def _review(campaign: int, ids: list[int], *, confirm: bool) -> None:
     campaign_id = campaign_id_option(campaign)
     finding_ids = ids
-    with db.session_scope() as session:
+    with inputs_locked(), db.session_scope() as session:  # what a phase reads: it waits
         get_campaign(session=session, campaign_id=campaign_id)
         changed = review_findings(
             session=session, campaign_id=campaign_id, finding_ids=finding_ids, confirm=confirm

@@ -28,7 +28,7 @@ from qinglian.cli.common import (
     require_xlsx,
     whole_number,
 )
-from qinglian.cli.database import database_app, in_session
+from qinglian.cli.database import database_app, in_session, record_input
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
 from qinglian.exchange.cells import split_reason
@@ -125,7 +125,7 @@ def inspect_sample(
         else secrets.randbelow(2**31)
     )
     day = as_of_or_today(as_of)
-    sample = in_session(
+    sample = record_input(
         draw_inspection_sample, campaign_id=campaign_id, size=count, seed=chosen, as_of=day
     )
     if not sample.created:
@@ -172,7 +172,7 @@ def inspect_record(
             f"检查日期 {day.isoformat()} 晚于今天（{today.isoformat()}）",
             f"the inspection date {day.isoformat()} is after today ({today.isoformat()})",
         )
-    result = in_session(
+    result = record_input(
         record_inspection,
         campaign_id=campaign_id,
         unit_code=unit,
@@ -201,7 +201,7 @@ def inspect_import(
     """导入检查结果（每个问题一行；全部有效才导入）/ import inspection results."""
     campaign_id = campaign_id_option(campaign)
     day = as_of_or_today(as_of)
-    report = in_session(import_inspection_results, campaign_id=campaign_id, path=file, as_of=day)
+    report = record_input(import_inspection_results, campaign_id=campaign_id, path=file, as_of=day)
     console.print(
         f"{report.file} [{report.sheet}]: 新登记 {report.created} 个单位，更新 {report.updated}，"
         f"未变 {report.unchanged}；新增问题线索 {report.findings_created} 条，整改事项"

@@ -24,7 +24,13 @@ from qinglian.cli.common import (
     id_parser,
     required_date,
 )
-from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
+from qinglian.cli.database import (
+    SkipInvalid,
+    database_app,
+    import_campaign_file,
+    in_session,
+    record_input,
+)
 from qinglian.rectification.creation import ensure_rectification_items
 from qinglian.rectification.import_ledger import import_rectification
 from qinglian.rectification.progress import extend_rectification, update_rectification_status
@@ -51,7 +57,7 @@ def rectify_ensure(
     """为每条已确认的问题线索建立整改事项 / one rectification item per confirmed finding."""
     campaign_id = campaign_id_option(campaign)
     day = required_date(due, "整改时限", "due")
-    created = in_session(ensure_rectification_items, campaign_id=campaign_id, default_due=day)
+    created = record_input(ensure_rectification_items, campaign_id=campaign_id, default_due=day)
     console.print(f"新建整改事项 {created} 项 / created {created} rectification items")
 
 
@@ -114,7 +120,7 @@ def rectify_status(
 ) -> None:
     """更新整改进度 / move an item on (planned → in_progress → done)."""
     day = required_date(on, "日期", "date")
-    view = in_session(
+    view = record_input(
         update_rectification_status,
         item_id=item,
         status=status,
@@ -134,7 +140,7 @@ def rectify_extend(
 ) -> None:
     """批准延期 / grant an extension, with its reason."""
     day = required_date(to, "时限", "deadline")
-    view = in_session(
+    view = record_input(
         extend_rectification,
         item_id=item,
         new_due_on=day,
@@ -162,7 +168,7 @@ def rectify_verify(
 ) -> None:
     """管理单位验收整改 / the managing unit verifies a done item."""
     day = required_date(on, "日期", "date")
-    view = in_session(
+    view = record_input(
         verify_rectification,
         item_id=item,
         by=by,

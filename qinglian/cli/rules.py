@@ -24,8 +24,8 @@ from qinglian.cli.database import (
     SkipInvalid,
     campaign_as_of,
     database_app,
-    in_session,
     print_report,
+    record_input,
 )
 from qinglian.core import db
 from qinglian.org.units import get_unit_by_code
@@ -109,5 +109,5 @@ def rules_done(
     """登记一项制度修订/废止/新建已完成 / record that a rule's change is done."""
     campaign_id = campaign_id_option(campaign)
     day = date_option(on, "日期", "date")
-    in_session(mark_rule_done, campaign_id=campaign_id, unit_code=unit, title=title, done_on=day)
+    record_input(mark_rule_done, campaign_id=campaign_id, unit_code=unit, title=title, done_on=day)
     console.print(f"已登记 / recorded: {unit} · {title} · {day}")

@@ -20,7 +20,13 @@ from qinglian.cli.common import (
     date_option,
     friendly,
 )
-from qinglian.cli.database import SkipInvalid, database_app, import_campaign_file, in_session
+from qinglian.cli.database import (
+    SkipInvalid,
+    database_app,
+    import_campaign_file,
+    in_session,
+    record_input,
+)
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
 from qinglian.reporting.artifacts import percent
@@ -53,7 +59,7 @@ def summary_submit(
             "请用 --file 或 --text 给出总结正文（二选一）", "give the narrative by --file or --text"
         )
     body = _narrative_file(file) if file is not None else text or ""
-    receipt = in_session(
+    receipt = record_input(
         submit_narrative,
         campaign_id=campaign_id,
         phase_key=phase,

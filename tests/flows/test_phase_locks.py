@@ -123,6 +123,32 @@ def test_an_import_waits_for_the_phase_running_and_then_lands(
     assert _units() == len(UNITS) + 1
 
 
+def test_a_single_record_waits_for_the_phase_running_too(
+    campaign_id: int, cli: Qinglian, other: LockHolder
+) -> None:
+    """Not only file imports: a delivery recorded by hand is an input the phase reads."""
+    other.hold(locks.INPUTS, shared=True)
+    recorder = Background(
+        lambda: cli(
+            "deliver",
+            "record",
+            str(campaign_id),
+            "JS-LYG-FB",
+            "mobilization_meeting",
+            "--on",
+            "2012-07-25",
+        )
+    )
+    recorder.start()
+    recorder.join(2.0)  # a bound on the check, not a sleep: it must still be waiting
+    assert recorder.is_alive()
+    other.release()
+    recorder.join(ANSWER)
+    result = recorder.result
+    assert isinstance(result, Result) and result.exit_code == 0, result
+    assert "waiting for the running phase to finish" in result.stderr
+
+
 def test_a_phase_run_waits_for_an_import_under_way(campaign_id: int, other: LockHolder) -> None:
     other.hold(locks.INPUTS)  # what an import holds until it commits
     params = PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=AS_OF)
