@@ -29,6 +29,7 @@ from qinglian.cli.database import (
 )
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
+from qinglian.exchange.encodings import decode_csv
 from qinglian.reporting.artifacts import percent
 from qinglian.reporting.import_narratives import import_narratives
 from qinglian.reporting.narratives import submit_narrative
@@ -87,16 +88,15 @@ def _narrative_file(path: Path) -> str:
             f"{path.name}: too large ({size} bytes) for a narrative of at most"
             f" {NARRATIVE_MAX_CHARS} characters; nothing saved",
         )
+    # The encoding told as for a CSV (UTF-8, UTF-16 with a BOM or GB18030): a Big5 text is
+    # refused, not stored as GB18030 nonsense.
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return path.read_bytes().decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise QinglianError(
-                f"{path.name}：无法识别文件编码（应为 UTF-8 或 GB18030 文本）",
-                f"{path.name}: not UTF-8 or GB18030 text",
-            ) from exc
+        return decode_csv(path.name, path.read_bytes()).removeprefix("\ufeff")
+    except QinglianError:
+        raise QinglianError(
+            f"{path.name}：无法识别文件编码（应为 UTF-8、带 BOM 的 UTF-16 或 GB18030 文本）",
+            f"{path.name}: not UTF-8, UTF-16 (with a BOM) or GB18030 text",
+        ) from None
 
 
 @app.command("import")

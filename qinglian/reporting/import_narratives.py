@@ -21,6 +21,7 @@ from qinglian.core.errors import QinglianError
 from qinglian.exchange.cells import parse_date, parse_identifier, parse_text
 from qinglian.exchange.pipeline import run_import
 from qinglian.exchange.report import ImportReport
+from qinglian.exchange.row_checks import check_length
 from qinglian.exchange.rows import RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
 from qinglian.exchange.unit_lookup import campaign_unit
@@ -52,6 +53,9 @@ class _NarrativeRow:
     text: str = ""
     submitted_on: date | None = None
     submitted_by: str = ""
+
+
+SUBMITTER_MAX: int = PhaseSummary.__table__.columns["narrative_by"].type.length  # type: ignore[attr-defined]
 
 
 def import_narratives(
@@ -133,7 +137,9 @@ def _parse_row(
             f"提交日期 {row.submitted_on} 早于{phase.title}阶段开始（{phase.starts_on}）",
             f"submitted on {row.submitted_on}, before the phase starts ({phase.starts_on})",
         )
-    row.submitted_by = cells.get("submitted_by", parse_text, "")[:100]
+    submitted_by = cells.get("submitted_by", parse_text, "")
+    if check_length(cells, "submitted_by", submitted_by, SUBMITTER_MAX, "提交人", "submitter"):
+        row.submitted_by = submitted_by  # never cut: a shortened name would not say who
     return row
 
 

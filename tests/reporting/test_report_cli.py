@@ -435,6 +435,11 @@ def _find_summary_submitted(cli: Qinglian, campaign_id: str, code: str) -> date 
         pytest.param("\ufeff\u3000\n".encode(), "为空", id="bom-and-full-width-space"),
         pytest.param(("廉" * (NARRATIVE_MAX_CHARS + 1)).encode(), "过长", id="one-over"),
         pytest.param(b"\xff\xfe\x00\xd8 not text", "无法识别文件编码", id="not-text"),
+        pytest.param(
+            "衛生部關於開展醫療衛生機構領導幹部防止利益衝突專項治理工作的通知".encode("big5"),
+            "无法识别文件编码",
+            id="big5",
+        ),
     ],
 )
 def test_a_narrative_file_that_is_no_narrative_is_refused(
