@@ -268,7 +268,9 @@ def test_english_headers_are_accepted(cli: Qinglian, campaign: str, tmp_path: Pa
     ("campaign_arg", "content", "expected"),
     [
         pytest.param("99", None, "没有编号为 99 的专项活动", id="no-campaign"),
-        pytest.param("一", None, "专项活动编号应为正整数", id="campaign-not-a-number"),
+        pytest.param(
+            "一", None, "专项活动编号应为 1 到 2147483647 之间的整数", id="campaign-not-a-number"
+        ),
         pytest.param(
             "{c}", "单位编码,完成日期\nJS,2012-07-20\n", "缺少必填列「事项」", id="no-item-column"
         ),

@@ -19,18 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, col, select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from models import Cadre, Campaign, Deliverable, Finding, Level, Unit, UnitKind
 from models.enums import FindingCategory, FindingSource, FindingStatus, RectificationStatus
 from models.inspection import InspectionSample, InspectionVisit, ProblemIn
 from models.rectification import RectificationItem
 from qinglian.campaigns.launch import launch_campaign
-from qinglian.cli.inspect import inspect_app, parse_problem
+from qinglian.cli.inspect import parse_problem
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.inspection.assessment import assessment_rows, composite_score
 from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
@@ -51,7 +50,6 @@ from tests.factories import (
     LYG,
     MOH,
     UNITS,
-    WIDE,
     Qinglian,
     assert_one_error,
     qinglian_cli,
@@ -735,12 +733,9 @@ def test_import_refuses_disagreeing_rows_and_repeated_problems(
 
 # --- the command ---------------------------------------------------------------------------
 
-_APP = typer.Typer(pretty_exceptions_enable=False)
-_APP.add_typer(inspect_app, name="inspect")
-
 
 def inspect(cli: Qinglian, *args: str | Path) -> Result:
-    return CliRunner().invoke(_APP, ["inspect", *(str(a) for a in args)], env=dict(WIDE))
+    return cli("inspect", *args)  # the real root: its usage errors are one line too
 
 
 def inspect_ok(cli: Qinglian, *args: str | Path) -> Result:

@@ -562,14 +562,14 @@ def test_findings_are_confirmed_and_dismissed_through_the_cli(cli: Qinglian, cam
     assert "已确认 / confirmed: 1 条" in cli.ok("findings", "confirm", campaign, ids[0]).stdout
     assert "已排除 / dismissed: 1 条" in cli.ok("findings", "dismiss", campaign, ids[1]).stdout
 
-    for args, quoted in (
-        (("confirm", campaign, ids[1]), ids[1]),  # dismissed: cannot be confirmed
-        (("dismiss", campaign, ids[0], "424242"), "424242"),
-        (("confirm", campaign, "x1"), "x1"),
+    for args, quoted, code in (
+        (("confirm", campaign, ids[1]), ids[1], 1),  # dismissed: cannot be confirmed
+        (("dismiss", campaign, ids[0], "424242"), "424242", 1),
+        (("confirm", campaign, "x1"), "x1", 2),  # not an id: a usage error
     ):
         before = cli.counts()
         result = cli("findings", *args)
-        assert result.exit_code == 1
+        assert result.exit_code == code
         assert quoted in assert_one_error(result)
         assert cli.counts() == before
     with cli.session() as session:
