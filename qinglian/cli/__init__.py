@@ -13,8 +13,6 @@ from qinglian.cli.import_hook import when_imported
 # Prefect's telemetry. The package runs first, whichever command module is imported.
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-# Prefect waits 20 s for its embedded API server; a loaded machine needs longer (issue 12).
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 # A heartbeat every 30 s (Prefect's default is 180): on a Prefect server, the zombie-run
 # automation (deployments/zombies.py, HEARTBEAT_SECONDS) crashes a run silent for 90 s.
 os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "30")
@@ -24,6 +22,7 @@ def _tie_embedded_server(_server: ModuleType) -> None:
     importlib.import_module("qinglian.cli.embedded_server")  # which patches Prefect's server
 
 
-# The embedded API server dies with the command and starts one at a time per PREFECT_HOME.
+# The embedded API server dies with the command, starts one at a time per PREFECT_HOME and
+# may take 180 s to answer on a loaded machine (embedded_server.STARTUP_TIMEOUT).
 # Patched when Prefect first loads its server module, so commands without flows never load it.
 when_imported("prefect.server.api.server", _tie_embedded_server)

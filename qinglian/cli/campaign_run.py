@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from flows.campaign import run_campaign
+from flows.campaign import start_campaign
 from models.flow_inputs import CampaignRunInput
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.cli.common import AsOf, CampaignArg, console, friendly
 from qinglian.cli.database import DatabaseGroup, campaign_as_of, in_session
+from qinglian.cli.progress_bar import showing_progress
 from qinglian.reporting.artifacts import percent
 
 app = typer.Typer(cls=DatabaseGroup)
@@ -22,7 +23,8 @@ def campaign_run(
 ) -> None:
     """按顺序运行已开始的各阶段（检查总结阶段生成报告并结束活动）/ run every started phase."""
     campaign_id, day = campaign_as_of(campaign, as_of)
-    outcomes = run_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=day))
+    with showing_progress():
+        outcomes = start_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=day))
     for key, outcome in outcomes.items():
         console.print(
             f"{key}: 上报率 rate {percent(outcome.subtree.rate)}，缺报 {outcome.subtree.missing}"

@@ -22,6 +22,11 @@ So, leaving Prefect's command, settings and health check as they are:
   server answers, which is after its startup has created or migrated the database: concurrent
   starts on one PREFECT_HOME take turns. The kernel drops the lock of a killed process.
 
+- Prefect waits 20 s for its server to answer, too short on a loaded machine: unless the user
+  set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (environment, ``.env``, ``prefect.toml``
+  or Prefect profile), it waits :data:`STARTUP_TIMEOUT`. If the server still does not answer,
+  Prefect's ``RuntimeError`` becomes one bilingual line (``qinglian.cli.common.friendly``).
+
 This replaces ``SubprocessASGIServer.start`` and the ``subprocess`` module its
 ``_run_uvicorn_command`` calls (Prefect's own ``Popen`` of the server, the only one in that
 module). The pin ``prefect>=3.8,<3.9`` and tests/cli/test_embedded_server.py guard it; if
@@ -56,6 +61,7 @@ LOG_NAME = "embedded-server.log"
 LOCK_NAME = "embedded-server.lock"
 # What `python -m uvicorn` runs in the server process: how a process is known to be the server.
 SERVER_APP = "prefect.server.api.server:create_app"
+STARTUP_TIMEOUT = 180  # seconds the server may take to answer, unless the user says otherwise
 
 _log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -101,7 +107,15 @@ def _start_in_turn(self: SubprocessASGIServer, timeout: int | None = None) -> No
     if self.running:
         return
     with _home_lock():
-        _PREFECTS_START(self, timeout)
+        _PREFECTS_START(self, timeout or startup_timeout())
+
+
+def startup_timeout() -> int:
+    """The user's PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, else :data:`STARTUP_TIMEOUT`."""
+    ephemeral = get_current_settings().server.ephemeral
+    if "startup_timeout_seconds" in ephemeral.model_fields_set:
+        return ephemeral.startup_timeout_seconds
+    return STARTUP_TIMEOUT
 
 
 @contextmanager

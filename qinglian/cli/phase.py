@@ -11,6 +11,7 @@ from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.cli.common import CampaignArg, as_of_or_today, campaign_id_option, console, friendly
 from qinglian.cli.database import database_app
+from qinglian.cli.progress_bar import showing_progress
 from qinglian.core import db
 from qinglian.reporting.artifacts import percent
 
@@ -33,7 +34,8 @@ def phase_run(
             campaign=get_campaign(session=session, campaign_id=campaign_id),
             key=phase,
         )
-    outcome = start_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=day))
+    with showing_progress():
+        outcome = start_phase(PhaseRunInput(campaign_id=campaign_id, phase=phase, as_of=day))
     rate = outcome.subtree
     console.print(
         f"{phase} 完成 / done: {outcome.units} 个单位 units，上报率 rate {percent(rate.rate)}"
