@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 MAX_REPLAY_DAYS = 400
+# How far down a phase's unit runs go, and where subtrees are split off: never the ministry.
+RunLevel = Literal["province", "city", "county", "institution", "department"]
 
 
 class LaunchInput(BaseModel):
@@ -16,6 +18,10 @@ class LaunchInput(BaseModel):
     template: str = Field(default="coi-2012", min_length=1, description="活动模板 template key")
     root_code: str = Field(min_length=1, description="牵头单位编码 root unit code, e.g. MOH")
     start_on: date | None = Field(default=None, description="开始日期；默认为模板日期")
+    runs_down_to: RunLevel = Field(
+        default="institution",
+        description="单位流程运行到哪一级（其下单位作为上级运行表格中的行）/ run depth",
+    )
 
 
 class CampaignRunInput(BaseModel):
@@ -23,6 +29,10 @@ class CampaignRunInput(BaseModel):
 
     campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
     as_of: date | None = Field(default=None, description="按此日期运行 (simulated clock)")
+    runs_down_to: RunLevel | None = Field(
+        default=None,
+        description="单位流程运行到哪一级（其下单位作为表格行）；默认取专项活动的设置 / run depth",
+    )
 
 
 class PhaseRunInput(BaseModel):
@@ -31,12 +41,30 @@ class PhaseRunInput(BaseModel):
     campaign_id: int = Field(description="专项活动编号 campaign id", ge=1)
     phase: str = Field(description="阶段 phase key, e.g. mobilize", min_length=1)
     as_of: date | None = Field(default=None, description="按此日期计算 (simulated clock)")
+    runs_down_to: RunLevel | None = Field(
+        default=None,
+        description="单位流程运行到哪一级（其下单位作为表格行）；默认取专项活动的设置 / run depth",
+    )
+    subtrees_on: Literal["local", "workers"] | None = Field(
+        default=None,
+        description="各子树（默认每省）在本进程运行，或经工作池由 worker 运行；默认取设置 "
+        "QINGLIAN_SUBTREES / where subtrees run",
+    )
+
+
+class SubtreeRunInput(BaseModel):
+    """One subtree of a phase pass (by default a province), started by the phase run."""
+
+    pass_id: int = Field(ge=1, description="阶段计算编号 phase pass id")
+    unit_code: str = Field(min_length=1, max_length=64, description="子树根单位编码 unit code")
 
 
 class SweepInput(BaseModel):
-    """Run the escalation ladder for a campaign as of a day, then deliver the outbox."""
+    """Run the escalation ladder as of a day (one campaign, or every active one), then deliver."""
 
-    campaign_id: int = Field(ge=1, description="专项活动编号 campaign id")
+    campaign_id: int | None = Field(
+        default=None, ge=1, description="专项活动编号 campaign id；不填则扫描全部进行中的活动"
+    )
     as_of: date | None = Field(default=None, description="按此日期督办 (simulated clock)")
     deliver: bool = Field(default=True, description="扫描后立即发送 send right after the sweep")
 

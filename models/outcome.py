@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from models.enums import Level
+from models.enums import DeliverableStatus, Level
 from models.rate import ReportingRate
 
 
@@ -26,11 +26,17 @@ class PhaseContext(BaseModel):
     phase_ends_on: date
     activities: list[str] = Field(default_factory=list)
     root: UnitRef
+    run_depth: Level = Level.institution
 
 
 class UnitRunInput(BaseModel):
-    """What a unit's flow run needs; names are here so the run is named before it starts."""
+    """What a unit's flow run needs; names are here so the run is named before it starts.
 
+    The unit's figures are not parameters (they hold cadres' names): the run reads them from
+    its phase pass (``pass_id``), computed before any unit run starts.
+    """
+
+    pass_id: int
     campaign_id: int
     phase_id: int
     phase_key: str
@@ -38,6 +44,7 @@ class UnitRunInput(BaseModel):
     activities: list[str] = Field(default_factory=list)
     unit: UnitRef
     as_of: date
+    run_depth: Level = Level.institution
 
 
 class UnitForms(BaseModel):
@@ -75,3 +82,30 @@ class UnitOutcome(BaseModel):
         default_factory=dict, description="subtree's rectification items by status"
     )
     rectification_overdue: int = 0
+    behind_groups: dict[str, int] = Field(
+        default_factory=dict, description="units behind in the subtree, by province · city"
+    )
+
+
+class DeliverableView(BaseModel):
+    """A unit's deliverable as it stands on ``as_of``."""
+
+    kind: str
+    title: str
+    due_on: date
+    submitted_on: date | None
+    status: DeliverableStatus
+
+
+class UnitResult(BaseModel):
+    """Everything a phase pass knows of one unit: its own figures and its subtree's outcome."""
+
+    unit: UnitRef
+    parent_id: int | None
+    group: str = Field(default="", description="「省 · 市」 the unit sits in, for grouping")
+    province: str = Field(default="", description="the province the unit sits in (or is)")
+    children: list[int] = Field(default_factory=list, description="child unit ids, by code")
+    deliverables: list[DeliverableView] = Field(default_factory=list)
+    forms: UnitForms | None = None
+    rectification: UnitRectification | None = None
+    outcome: UnitOutcome

@@ -8,7 +8,7 @@ from prefect import task
 from pydantic import BaseModel
 from sqlmodel import select
 
-from models import Phase
+from models import Level, Phase
 from models.outcome import PhaseContext, UnitRef
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
@@ -74,4 +74,5 @@ def load_phase(campaign_id: int, phase_key: str) -> PhaseContext:
             phase_ends_on=phase.ends_on,
             activities=list(get_template(campaign.template_key).phase(phase.key).activities),
             root=UnitRef(unit_id=root.id, code=root.code, name=root.name, level=root.level),
+            run_depth=getattr(campaign, "run_depth", Level.institution),
         )

@@ -40,6 +40,28 @@ class Settings(BaseSettings):
         description="Notification targets by name: QINGLIAN_NOTIFY__<NAME>=<apprise url>",
     )
     notifier: Literal["apprise", "recording"] = "apprise"
+    unit_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Sibling unit runs at once; unset: 4 on the embedded API, 8 on a server",
+    )
+    subtrees: Literal["local", "workers"] = Field(
+        default="local",
+        description="Where a phase's subtrees run: in this process, or on the work pool's workers",
+    )
+    subtree_level: Literal["province", "city", "county"] = Field(
+        default="province", description="The level at which a phase splits into subtree runs"
+    )
+    subtree_deployment: str = Field(
+        default="phase-subtree/phase-subtree", description="The deployment subtrees run on"
+    )
+    worker_wait_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=86400,
+        description="How long a subtree run may wait for a worker before the phase fails",
+    )
 
     @field_validator("home")
     @classmethod

@@ -7,14 +7,14 @@ against the ``forms_collected`` deadline cascaded to the cadre's unit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from models import Cadre, Campaign, Declaration, Deliverable, DeliverableStatus, Unit
+from models import Cadre, Campaign, Declaration, Deliverable, DeliverableStatus, Level, Unit
 from models.rate import ReportingRate
 from qinglian.rules.scope import files_declaration
 from qinglian.rules.status import deliverable_status
@@ -34,10 +34,19 @@ class CadreForm(BaseModel):
 
 
 def cadre_forms(
-    *, session: Session, campaign: Campaign, root: Unit, as_of: date, own_only: bool = False
+    *,
+    session: Session,
+    campaign: Campaign,
+    root: Unit,
+    as_of: date,
+    own_only: bool = False,
+    levels: Collection[Level] | None = None,
 ) -> dict[int, list[CadreForm]]:
-    """Every in-scope cadre under ``root`` (or of ``root`` only) with their form's status."""
+    """Every in-scope cadre under ``root`` (or of ``root`` only, or of units at ``levels``
+    under it) with their form's status."""
     in_scope = col(Unit.id) == root.id if own_only else col(Unit.path).startswith(root.path)
+    if levels is not None:
+        in_scope = and_(in_scope, col(Unit.level).in_(list(levels)))
     dues = dict(
         session.exec(
             select(Deliverable.unit_id, Deliverable.due_on)

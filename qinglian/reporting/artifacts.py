@@ -7,7 +7,7 @@ from datetime import date
 
 from models import FindingCategory, Level
 from models.enums import RectificationStatus
-from models.outcome import PhaseContext, UnitForms, UnitOutcome
+from models.outcome import PhaseContext, UnitForms, UnitOutcome, UnitResult
 from models.rate import ReportingRate
 from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, UnitSummary
 from qinglian.oversight.tracking import DeliverableView
@@ -62,6 +62,29 @@ def unit_table_rows(
     ]
 
 
+def run_table_rows(
+    result: UnitResult, runs: list[UnitOutcome], rows: list[UnitResult], parents: dict[int, str]
+) -> list[dict[str, object]]:
+    """A unit run's table: its child runs, then every unit below the run depth under it.
+
+    Units below the run depth are not runs of their own; each is a row here with all its
+    figures and its parent's name. A unit with neither lists its own deliverables.
+    """
+    if not runs and not rows:
+        return unit_table_rows(result.deliverables, [])  # type: ignore[arg-type]
+    table = unit_table_rows([], runs)
+    for row in table:
+        row["上级单位"] = result.unit.name
+    for below in rows:
+        table.append(
+            {
+                **unit_table_rows([], [below.outcome])[0],
+                "上级单位": parents.get(below.unit.unit_id, ""),
+            }
+        )
+    return table
+
+
 def _forms_columns(outcome: UnitOutcome) -> dict[str, object]:
     if outcome.forms is None:
         return {}
@@ -88,25 +111,42 @@ def _rectification_columns(outcome: UnitOutcome) -> dict[str, object]:
     }
 
 
-def unit_forms_markdown(unit_name: str, forms: UnitForms, as_of: date) -> str:
-    """The unit's own declarations: counts, who is overdue, and what was found (counts only)."""
+def unit_forms_markdown(
+    unit_name: str, forms: UnitForms, as_of: date, below: list[tuple[str, UnitForms]] | None = None
+) -> str:
+    """The unit's own declarations: counts, who is overdue, and what was found (counts only).
+
+    ``below``: the units under it below the run depth (its departments), each the same way.
+    """
+    parts = _forms_section(f"# {unit_name} 报告表收集情况", forms, as_of)
+    for name, unit_forms in below or []:
+        if unit_forms.rate.expected or unit_forms.findings:
+            parts += _forms_section(f"## {name}", unit_forms, as_of, level=3)
+    return "\n\n".join(parts) + "\n"
+
+
+def _forms_section(title: str, forms: UnitForms, as_of: date, level: int = 2) -> list[str]:
     rate = forms.rate
+    heading = "#" * level
     parts = [
-        f"# {unit_name} 报告表收集情况",
+        title,
         f"截至 {as_of.isoformat()}：应报 {rate.expected} 份，已报 {rate.received} 份"
         f"（按时 {rate.on_time}，逾期 {rate.late}），缺报 {rate.missing} 份，未到期 {rate.pending} 份。",
     ]
     if forms.missing:
-        parts += ["## 逾期未报人员（仅供本单位专项活动办公室催报）", "、".join(forms.missing)]
+        parts += [
+            f"{heading} 逾期未报人员（仅供本单位专项活动办公室催报）",
+            "、".join(forms.missing),
+        ]
     if forms.findings:
         parts += [
-            "## 自查发现的问题线索",
+            f"{heading} 自查发现的问题线索",
             _table(
                 ["类别", "条数"],
                 [[FindingCategory(k).label, n] for k, n in sorted(forms.findings.items())],
             ),
         ]
-    return "\n\n".join(parts) + "\n"
+    return parts
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -169,9 +209,58 @@ def phase_summary_markdown(
         ]
     if summary is not None:
         parts += summary_figures_markdown(summary)
-    if outcome.behind:
+    if outcome.behind_groups:
+        parts += [
+            f"## 有缺报或逾期事项的单位（{sum(outcome.behind_groups.values())} 个，按省、市）",
+            _table(
+                ["省 · 市", "单位数"],
+                [
+                    [group or "本级", count]
+                    for group, count in sorted(
+                        outcome.behind_groups.items(), key=lambda item: (-item[1], item[0])
+                    )
+                ],
+            ),
+        ]
+        if outcome.behind:
+            parts.append(f"其中（前 {len(outcome.behind)} 个）：" + "、".join(outcome.behind))
+    elif outcome.behind:
         parts += ["## 有缺报或逾期事项的单位", "、".join(outcome.behind)]
+    if summary is not None:
+        lagging = lagging_by_group(summary)
+        if lagging:
+            parts += [
+                f"## 工作滞后的单位（{sum(len(names) for names in lagging.values())} 个，按省、市）",
+                _table(
+                    ["省 · 市", "单位数", "单位"],
+                    [
+                        [group or "本级", len(names), "、".join(names[:20])]
+                        for group, names in sorted(
+                            lagging.items(), key=lambda item: (-len(item[1]), item[0])
+                        )
+                    ],
+                ),
+            ]
     return "\n\n".join(parts) + "\n"
+
+
+def lagging_by_group(summary: UnitSummary) -> dict[str, list[str]]:
+    """Every lagging unit of the summary's tree, by the 「省 · 市」 it sits in."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: UnitSummary, province: str, city: str) -> None:
+        if node.level is Level.province:
+            province, city = node.name, ""
+        elif node.level is Level.city:
+            city = node.name
+        if node.lagging:
+            group = " · ".join(part for part in (province, city) if part)
+            found.setdefault(group, []).append(node.name)
+        for child in node.children:
+            walk(child, province, city)
+
+    walk(summary, "", "")
+    return found
 
 
 def summary_figures_markdown(summary: UnitSummary) -> list[str]:

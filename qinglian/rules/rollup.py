@@ -23,12 +23,14 @@ def roll_up(
     children: Sequence[UnitOutcome],
     forms: UnitForms | None = None,
     rectification: UnitRectification | None = None,
+    group: str = "",
 ) -> UnitOutcome:
     """The unit's outcome: own + every child's subtree, merged per level, the units behind named.
 
     ``forms`` (the find phase) adds the unit's declarations and findings to the roll-up;
     ``rectification`` (the rectify phase) its rectification items. A unit with overdue
-    rectification items is named among the units behind.
+    rectification items is named among the units behind. ``group`` (「省 · 市」) is where the
+    unit is counted in ``behind_groups``, the uncapped count of units behind by place.
     """
     by_level: dict = {unit.level: own}
     for child in children:
@@ -38,8 +40,10 @@ def roll_up(
         own.missing or (forms and forms.rate.missing) or (rectification and rectification.overdue)
     )
     units_behind = [unit.name] if behind else []
+    groups: Counter[str] = Counter({group: 1} if behind else {})
     for child in children:
         units_behind.extend(child.behind)
+        groups.update(child.behind_groups)
     return UnitOutcome(
         unit=unit,
         own=own,
@@ -47,6 +51,7 @@ def roll_up(
         by_level=by_level,
         units=1 + sum(child.units for child in children),
         behind=units_behind[:BEHIND_CAP],
+        behind_groups=dict(groups),
         **_forms_roll_up(forms, children),
         **_rectification_roll_up(rectification, children),
     )

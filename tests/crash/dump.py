@@ -33,7 +33,7 @@ from sqlmodel import SQLModel
 import models  # noqa: F401  (registers the tables)
 
 VOLATILE_NAME = re.compile(r"owner|claim|lease|(^|_)pid($|_)|host|lock")
-COUNTERS = frozenset({"attempts"})
+COUNTERS = frozenset({"attempts", "generation"})
 
 Row = tuple[Any, ...]
 

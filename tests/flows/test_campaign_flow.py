@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
-from flows.campaign import launch_campaign_flow, run_campaign
+from flows.campaign import launch_campaign_flow, start_campaign
 from flows.escalation import escalation_replay
 from flows.phase import start_phase
 from flows.report import write_report_flow
@@ -248,7 +248,7 @@ def test_running_the_campaign_to_the_year_end_completes_it_with_its_report(
     _confirmed_finding(campaign_id)
     since = datetime.now(UTC)
 
-    outcomes = run_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=YEAR_END))
+    outcomes = start_campaign(CampaignRunInput(campaign_id=campaign_id, as_of=YEAR_END))
 
     assert tuple(outcomes) == PHASES
     assert all(outcome.units == len(UNITS) for outcome in outcomes.values())

@@ -73,15 +73,13 @@ def test_find_phase_collects_detects_and_rolls_up(qinglian_home: Settings, tmp_p
                 .where(Deliverable.kind == "forms_collected")
             ).all()
         )
-        fb_id = session.exec(select(Unit.id).where(Unit.code == FB)).one()
-        lyg_id = session.exec(select(Unit.id).where(Unit.code == LYG)).one()
     assert collected[LYG] == ON_TIME  # its one cadre filed: the unit's forms are in
     assert collected[FB] is None  # 顾扬 has not filed
 
     # Who has not filed is for the unit's own office; the level above sees counts only.
-    own = Artifact.get(artifact_key(campaign_id, "find", f"{fb_id}-forms"))
+    own = Artifact.get(artifact_key(campaign_id, "find", f"{FB}-forms"))
     assert own is not None and "FB003 顾扬" in str(own.data)
-    parent = Artifact.get(artifact_key(campaign_id, "find", lyg_id))
+    parent = Artifact.get(artifact_key(campaign_id, "find", LYG))
     assert parent is not None
     rows = json.loads(str(parent.data))
     fb_row = next(row for row in rows if row["单位"] == "连云港市妇幼保健院")

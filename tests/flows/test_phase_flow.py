@@ -142,7 +142,9 @@ def test_phase_run_is_a_tree_of_named_unit_runs_that_rolls_up(campaign_id: int) 
     found = _flow_runs(campaign_id, since)
     runs = {run.name: run for run in found}
     assert "动员部署 · 连云港市妇幼保健院 · JS-LYG-FB" in runs
-    assert "动员部署 · 连云港市妇幼保健院妇产科 · JS-LYG-FB-D2" in runs
+    # Runs go down to institutions (the default run depth): departments are table rows.
+    assert not any(name.endswith("JS-LYG-FB-D2") for name in runs)
+    assert len(runs) == len(UNITS) - 2  # the phase run stands for the ministry
     fb_run = runs["动员部署 · 连云港市妇幼保健院 · JS-LYG-FB"]
     # Exactly the unit's own tags: a unit does not inherit its ancestors' level tags.
     assert set(fb_run.tags) == {
@@ -161,11 +163,45 @@ def test_phase_run_is_a_tree_of_named_unit_runs_that_rolls_up(campaign_id: int) 
     summary = artifacts[prefix + "summary"].data
     assert "动员部署" in summary and "上报率" in summary and "连云港市妇幼保健院" in summary
     tables = [artifact for artifact in artifacts.values() if artifact.type == "table"]
-    assert len(tables) == len(UNITS)  # one per unit flow run
-    city_table = next(a for a in tables if "连云港市卫生局" in (a.description or ""))
+    assert len(tables) == len(UNITS) - 2  # one per run, keyed by the unit's code
+    city_table = artifacts[prefix + "js-lyg"]
     rows = json.loads(city_table.data)
     assert {row["单位"] for row in rows} == {"连云港市妇幼保健院", "海州区卫生局"}
     assert all({"应报", "按时", "逾期提交", "缺报", "上报率"} <= set(row) for row in rows)
+    # The departments, below the run depth, are rows of their hospital's table with their own
+    # figures (one study session, on time).
+    hospital = json.loads(artifacts[prefix + "js-lyg-fb"].data)
+    departments = {row["单位"]: row for row in hospital}
+    assert set(departments) == {"连云港市妇幼保健院监察室", "连云港市妇幼保健院妇产科"}
+    assert departments["连云港市妇幼保健院监察室"]["按时"] == 1
+    assert departments["连云港市妇幼保健院妇产科"]["上级单位"] == "连云港市妇幼保健院"
+
+
+@pytest.mark.parametrize(
+    ("depth", "runs"),
+    [
+        ("province", ["JS"]),
+        ("county", ["JS", "JS-LYG", "JS-LYG-HZ"]),
+        ("department", [code for code, *_ in UNITS[1:]]),
+    ],
+)
+def test_run_depth_makes_fewer_runs_and_loses_no_figure(
+    campaign_id: int, depth: str, runs: list[str]
+) -> None:
+    as_of = date(2012, 8, 8)
+    since = datetime.now(UTC)
+    deep = start_phase(PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=as_of))
+    since = datetime.now(UTC)
+    outcome = start_phase(
+        PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=as_of, runs_down_to=depth)
+    )
+    assert outcome == deep  # the same figures, whatever the depth
+    found = _flow_runs(campaign_id, since)
+    codes = sorted(run.name.rsplit(" · ", 1)[-1] for run in found if run.name.count(" · ") == 2)
+    assert codes == sorted(runs)
+    tables = [a for a in _artifacts(found) if a.type == "table"]
+    rows = sum(len(json.loads(str(table.data))) for table in tables)
+    assert rows >= len(UNITS) - 1  # every unit below the ministry is a row somewhere
 
 
 def test_statuses_follow_the_as_of_clock(campaign_id: int) -> None:

@@ -3,6 +3,7 @@ wholly before or after a run, and the runs a killed process left behind marked c
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -17,7 +18,8 @@ from sqlmodel import func, select
 from typer.testing import Result
 
 from flows.escalation import escalation_replay
-from flows.phase import run_phase, start_phase, unit_flow
+from flows.phase import run_phase, start_phase
+from flows.units import unit_flow
 from models.flow_inputs import PhaseRunInput, ReplayInput
 from models.unit import Unit
 from qinglian.core import db, locks
@@ -68,7 +70,9 @@ def test_a_phase_running_elsewhere_refuses_a_second_run_in_one_line(
     assert f"phase mobilize of campaign {campaign_id} is already running in another process" in line
     # Started as a deployment would start it (no CLI around it): the flow run itself refuses.
     with pytest.raises(QinglianError, match="正在运行"):
-        run_phase(PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=AS_OF))
+        asyncio.run(
+            run_phase(PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=AS_OF))
+        )
 
 
 def test_a_sweep_running_elsewhere_refuses_a_second_sweep_or_replay(
@@ -83,7 +87,9 @@ def test_a_sweep_running_elsewhere_refuses_a_second_sweep_or_replay(
 
 def test_a_failed_run_lets_go_of_its_phase(campaign_id: int, other: LockHolder) -> None:
     with pytest.raises(QinglianError):  # no such phase: the flow run fails
-        run_phase(PhaseRunInput(campaign_id=campaign_id, phase="nonesuch", as_of=AS_OF))
+        asyncio.run(
+            run_phase(PhaseRunInput(campaign_id=campaign_id, phase="nonesuch", as_of=AS_OF))
+        )
     other.hold(f"phase:{campaign_id}:nonesuch", wait=False)
 
 
@@ -189,9 +195,11 @@ def test_the_next_run_marks_crashed_what_a_killed_process_left_running(
     other.hold(locks.INPUTS, shared=True)
     try:
         # Run as a deployment runs it, without the CLI's tags: the run tags itself.
-        state = run_phase(
-            PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=AS_OF),
-            return_state=True,
+        state = asyncio.run(
+            run_phase(
+                PhaseRunInput(campaign_id=campaign_id, phase="mobilize", as_of=AS_OF),
+                return_state=True,
+            )
         )
         assert state.is_completed()
         for zombie in (running, pending, retrying):
