@@ -1,18 +1,22 @@
 """Verifying a finished rectification item (整改验收): the managing unit decides in the Prefect UI.
 
-The flow pauses with a form (a ``RunInput``) that the managing unit fills in the Prefect UI —
-passed or returned, its opinion, who verified and on which day — and resumes to record it
+The flow waits with a form (a ``RunInput``) that the managing unit fills in the Prefect UI —
+passed or returned, its opinion, who verified and on which day — and records it once submitted,
 through :func:`qinglian.rectification.items.verify_rectification`, the same rule as
-``qinglian rectify verify``. The pause description shows what the unit itself wrote: the item,
-its measure and its deadline; never the finding's text, which may come from a complaint.
+``qinglian rectify verify``. A deployment's run is suspended while it waits and holds no
+process (see flows/human_decision.py); it is executed again from the top when resumed, so
+everything before the wait only reads. The form's description shows what the unit itself
+wrote: the item, its measure and its deadline; never the finding's text, which may come from a
+complaint. A run executed once more after its verdict was recorded (a crashed run retried by
+hand) is refused by ``load_rectification`` while the item is no longer done.
 """
 
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
-from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
+from flows.human_decision import wait_for_decision
 from models.decisions import RectificationDecisionBase
 from models.enums import VerificationOutcome
 from models.flow_inputs import VerifyRectificationInput
@@ -30,7 +34,7 @@ class RectificationDecision(RunInput, RectificationDecisionBase):
     """验收结论 — the form the managing unit fills in the Prefect UI."""
 
 
-def _pause_description(item: RectificationItemPublic) -> str:
+def _form_description(item: RectificationItemPublic) -> str:
     measure = item.measure or "未填写整改措施"
     done = f"，{item.done_on.isoformat()} 完成" if item.done_on else ""
     return (
@@ -41,14 +45,13 @@ def _pause_description(item: RectificationItemPublic) -> str:
 
 @flow(name="verify-rectification", flow_run_name="整改验收 · 事项 {params.item_id}")
 def verify_rectification_item(params: VerifyRectificationInput) -> RectificationItemPublic:
-    """Pause for the managing unit's verification of a done item, then record it."""
+    """Wait (suspended) for the managing unit's verification of a done item, then record it."""
     item = load_rectification(params.item_id)
-    decision = pause_flow_run(
-        wait_for_input=RectificationDecision.with_initial_data(
-            description=_pause_description(item), verified_on=today_in_china()
+    decision = wait_for_decision(
+        RectificationDecision.with_initial_data(
+            description=_form_description(item), verified_on=today_in_china()
         ),
-        timeout=params.timeout_hours * 3600,
-        poll_interval=2,
+        timeout_hours=params.timeout_hours,
     )
     result = record_rectification_decision(params.item_id, decision)
     get_run_logger().info(

@@ -1,4 +1,8 @@
-"""A done rectification item is verified through Prefect's pause-for-input step."""
+"""A done rectification item is verified through a form in the Prefect UI.
+
+A deployment's run is suspended while it waits (no process); a run started directly pauses in
+its own process. Both record the verdict once when the managing unit submits the form.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import contextvars
 import json
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
@@ -39,6 +43,13 @@ from qinglian.rectification.progress import (
     update_rectification_status,
 )
 from tests.factories import launch_seed_campaign
+from tests.flows.deployed_runs import (
+    execute,
+    read_run,
+    run_input,
+    start_deployment_run,
+    task_runs_by_task,
+)
 
 SECRET_TEXT = "举报内容：其配偶承揽本院药品配送（测试）"
 MEASURE = "责令其配偶退出本院药品配送业务"
@@ -149,6 +160,7 @@ def _decide(item_id: int, run_input: dict[str, Any]) -> RectificationItemPublic:
     run, shown = _paused_run(name, time.monotonic() + 60, earlier)
     assert f"整改事项 {item_id}" in shown and MEASURE in shown and DUE.isoformat() in shown
     assert SECRET_TEXT not in shown and SECRET_TEXT not in str(run.state)
+    assert run.state and run.state.name == "Paused"  # no deployment: it cannot be suspended
 
     resume_flow_run(run.id, run_input=run_input)
     worker.join(timeout=60)
@@ -186,6 +198,57 @@ def test_the_managing_unit_passes_the_item_in_the_ui_form(item_id: int) -> None:
         assert record.note == "现场核查，合同已解除"
 
 
+def test_a_deployment_run_is_suspended_without_a_process_and_decided_once(item_id: int) -> None:
+    _mark_done(item_id)
+    run_id = start_deployment_run(
+        "verify-rectification",
+        "flows/rectification.py:verify_rectification_item",
+        {"params": {"item_id": item_id, "timeout_hours": 48}},
+    )
+    waiting = execute(run_id)
+    # The worker's process has exited: nothing is held while the managing unit decides.
+    assert waiting.returncode == 0, waiting.stderr[-3000:]
+    run = read_run(run_id)
+    assert run.state and run.state.is_paused() and run.state.name == "Suspended"
+    details = run.state.state_details
+    assert details.pause_reschedule and details.pause_timeout is not None
+    waits = details.pause_timeout - run.state.timestamp
+    assert timedelta(hours=48) - timedelta(minutes=5) < waits <= timedelta(hours=48)
+    shown = run_input(run, "description")
+    assert f"整改事项 {item_id}" in shown and MEASURE in shown and SECRET_TEXT not in shown
+    with db.session_scope() as session:
+        assert get_rectification(session=session, item_id=item_id).status is (
+            RectificationStatus.done
+        )
+        assert not session.exec(select(RectificationVerification)).all()
+
+    resume_flow_run(
+        run_id,
+        run_input={
+            "outcome": "passed",
+            "note": "现场核查，合同已解除",
+            "verified_by": "连云港市卫生局纪检组",
+            "verified_on": "2012-10-25",
+        },
+    )
+    assert (state := read_run(run_id).state) and state.is_scheduled()  # back to a worker
+    resumed = execute(run_id)  # executed again from the top, with the form's answer
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    run = read_run(run_id)
+    assert run.state and run.state.is_completed()
+    # The resumed execution read the item again, and recorded the verdict once.
+    assert task_runs_by_task(run_id) == {
+        "load_rectification": 2,
+        "record_rectification_decision": 1,
+    }
+    with db.session_scope() as session:
+        item = get_rectification(session=session, item_id=item_id)
+        assert item.status is RectificationStatus.verified
+        assert item.verified_on == date(2012, 10, 25)
+        (record,) = session.exec(select(RectificationVerification)).all()
+        assert record.outcome is VerificationOutcome.passed
+
+
 def test_a_returned_item_goes_back_in_progress(item_id: int) -> None:
     _mark_done(item_id)
     result = _decide(
@@ -210,7 +273,7 @@ def test_a_returned_item_goes_back_in_progress(item_id: int) -> None:
         assert record.note == "未见解除合同原件" and record.verified_on == date(2012, 10, 25)
 
 
-def test_an_item_not_done_is_refused_before_any_pause_and_nothing_changes(item_id: int) -> None:
+def test_an_item_not_done_is_refused_before_any_wait_and_nothing_changes(item_id: int) -> None:
     with db.session_scope() as session:
         before = get_rectification(session=session, item_id=item_id)
 

@@ -1,4 +1,6 @@
-"""A case is verified through Prefect's pause-for-input step, resumed with the office's form."""
+"""A case is verified through a form in the Prefect UI: a deployment's run is suspended while it
+waits (no process), a run started directly pauses in its own process; both record the decision
+once when the office submits the form."""
 
 from __future__ import annotations
 
@@ -6,19 +8,25 @@ import asyncio
 import contextvars
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterName,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
-from sqlmodel import select
+from sqlmodel import func, select
 
 from flows.verification import verify_case
 from models import Finding, FindingStatus
-from models.complaint import VerificationCase
+from models.complaint import AuditEvent, VerificationCase
+from models.enums import AuditAction, CaseStatus
 from models.flow_inputs import VerifyCaseInput
 from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.intake import add_complaint
@@ -26,8 +34,16 @@ from qinglian.complaints.matching import match_complaints
 from qinglian.core import db
 from qinglian.core.settings import Settings
 from tests.factories import launch_seed_campaign
+from tests.flows.deployed_runs import (
+    execute,
+    read_run,
+    run_input,
+    start_deployment_run,
+    task_runs_by_task,
+)
 
 SECRET_TEXT = "举报内容：其配偶经营药品批发（测试）"
+DECISION = {"outcome": "substantiated", "reason": "经核实属实", "decided_by": "李纪检"}
 
 
 @pytest.fixture
@@ -69,7 +85,81 @@ def _paused_run(name: str, deadline: float) -> FlowRun:
     raise AssertionError(f"{name} never paused")
 
 
+def _verified_audit_rows(case_id: int) -> int:
+    with db.session_scope() as session:
+        return session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.case_id == case_id, AuditEvent.action == AuditAction.verified)
+        ).one()
+
+
+def _logged_fallback(run: FlowRun, deadline: float) -> bool:
+    """Whether the run's log says why it paused instead of suspending (logs arrive in batches)."""
+
+    async def read() -> list[str]:
+        async with get_client() as client:
+            logs = await client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
+            )
+            return [log.message for log in logs]
+
+    while time.monotonic() < deadline:  # waiting for Prefect's log batches, not simulated time
+        if any(
+            "无法挂起" in line and "cannot be suspended" in line for line in asyncio.run(read())
+        ):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _assert_decided(case_id: int) -> None:
+    with db.session_scope() as session:
+        case = session.get(VerificationCase, case_id)
+        assert case is not None and case.outcome == "substantiated"
+        assert case.decided_by == "李纪检"
+        finding = session.get(Finding, case.finding_id)
+        assert finding is not None
+        assert finding.status is FindingStatus.confirmed
+        assert finding.category == "concealment"
+    assert _verified_audit_rows(case_id) == 1
+
+
+def test_a_deployment_run_is_suspended_without_a_process_and_decided_once(case_id: int) -> None:
+    run_id = start_deployment_run(
+        "verify-case",
+        "flows/verification.py:verify_case",
+        {"params": {"case_id": case_id, "timeout_hours": 5}},
+    )
+    waiting = execute(run_id)
+    # The worker's process has exited: nothing is held while the office decides.
+    assert waiting.returncode == 0, waiting.stderr[-3000:]
+    run = read_run(run_id)
+    assert run.state and run.state.is_paused() and run.state.name == "Suspended"
+    details = run.state.state_details
+    assert details.pause_reschedule and details.pause_timeout is not None
+    assert timedelta(hours=5) - timedelta(minutes=5) < details.pause_timeout - run.state.timestamp
+    assert details.pause_timeout - run.state.timestamp <= timedelta(hours=5)
+    shown = run_input(run, "description")
+    assert f"案件 {case_id}" in shown and SECRET_TEXT not in shown
+    with db.session_scope() as session:
+        case = session.get(VerificationCase, case_id)
+        assert case is not None and case.status is CaseStatus.open
+    assert _verified_audit_rows(case_id) == 0
+
+    resume_flow_run(run_id, run_input=DECISION)
+    assert (state := read_run(run_id).state) and state.is_scheduled()  # back to a worker
+    resumed = execute(run_id)  # executed again from the top, with the form's answer
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    run = read_run(run_id)
+    assert run.state and run.state.is_completed()
+    # The resumed execution read the case again, and recorded the decision once.
+    assert task_runs_by_task(run_id) == {"load_case": 2, "record_decision": 1}
+    _assert_decided(case_id)
+
+
 def test_the_office_decides_in_the_ui_form_and_the_finding_follows(case_id: int) -> None:
+    """A run started directly (no deployment) cannot be suspended: it pauses in its process."""
     results: list[object] = []
     context = contextvars.copy_context()  # the test harness's API settings live in contextvars
     worker = threading.Thread(
@@ -79,19 +169,10 @@ def test_the_office_decides_in_the_ui_form_and_the_finding_follows(case_id: int)
     worker.start()
     run = _paused_run(f"调查核实 · 案件 {case_id}", time.monotonic() + 60)
     assert SECRET_TEXT not in str(run.state)  # the pause shows the case, not the complaint
+    assert run.state and run.state.name == "Paused"
 
-    resume_flow_run(
-        run.id,
-        run_input={"outcome": "substantiated", "reason": "经核实属实", "decided_by": "李纪检"},
-    )
+    resume_flow_run(run.id, run_input=DECISION)
     worker.join(timeout=60)
     assert not worker.is_alive() and results
-
-    with db.session_scope() as session:
-        case = session.get(VerificationCase, case_id)
-        assert case is not None and case.outcome == "substantiated"
-        assert case.decided_by == "李纪检"
-        finding = session.get(Finding, case.finding_id)
-        assert finding is not None
-        assert finding.status is FindingStatus.confirmed
-        assert finding.category == "concealment"
+    _assert_decided(case_id)
+    assert _logged_fallback(run, time.monotonic() + 30)
