@@ -203,9 +203,11 @@ async def _publish_artifacts(
         table=run_table_rows(result, child_outcomes, rows, parents),
         description=f"{params.phase_title} · {unit.name}：{what}",
     )
-    if result.forms is not None:
+    forms = [result.forms, *(below.forms for below in rows)]
+    if any(item is not None and (item.rate.expected or item.findings) for item in forms):
         # The unit's own office sees who has not filed (its departments' too); levels above
-        # see only counts.
+        # see only counts. A unit with no cadres to file and nothing found has no note.
+        assert result.forms is not None
         await acreate_markdown_artifact(
             key=artifact_key(params.campaign_id, params.phase_key, f"{unit.code}-forms"),
             markdown=unit_forms_markdown(

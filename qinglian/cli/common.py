@@ -11,11 +11,12 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 from rich.console import Console
 
+from models.flow_inputs import RunLevel
 from qinglian.cli.usage import BadValue, err, error_line
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import ImportRejected, QinglianError
@@ -187,6 +188,28 @@ def coded(enum: type[E], zh: str, en: str) -> dict[str, Any]:
         )
 
     return {"parser": parse, "metavar": f"[{'|'.join(values)}]"}
+
+
+def _run_depth(text: str) -> str:
+    levels = get_args(RunLevel)
+    if text not in levels:
+        raise BadValue(
+            f"单位流程层级应为 {'、'.join(levels)} 之一，而不是「{text}」",
+            f"the run depth must be one of {', '.join(levels)}, not {text!r}",
+        )
+    return text
+
+
+# How far down a phase's unit runs go, for one run (the campaign's own setting otherwise).
+RunsDownTo = Annotated[
+    str | None,
+    typer.Option(
+        "--runs-down-to",
+        parser=_run_depth,
+        metavar=f"[{'|'.join(get_args(RunLevel))}]",
+        help="本次单位流程运行到哪一级，其下单位作为表格行；默认取专项活动的设置 / run depth",
+    ),
+]
 
 
 def require_xlsx(out: Path) -> None:
