@@ -53,7 +53,7 @@ class UnitForms(BaseModel):
     rate: ReportingRate
     missing: list[str] = Field(default_factory=list, description="工号 姓名 of overdue forms")
     findings: dict[str, int] = Field(default_factory=dict, description="by category")
-    new_findings: int = 0
+    new_findings: int = Field(default=0, description="found in the forms on the pass's day")
 
 
 class UnitRectification(BaseModel):
@@ -74,7 +74,7 @@ class UnitOutcome(BaseModel):
     forms_own: ReportingRate | None = None
     forms: ReportingRate | None = Field(default=None, description="declarations of the subtree")
     findings: dict[str, int] = Field(default_factory=dict, description="subtree, by category")
-    new_findings: int = 0
+    new_findings: int = Field(default=0, description="subtree, found on the pass's day")
     behind: list[str] = Field(
         default_factory=list, description="names of units behind: anything missing (capped)"
     )

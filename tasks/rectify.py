@@ -1,7 +1,7 @@
 """The rectify phase's campaign-wide work: every confirmed finding gets an item (限期整改).
 
-Each unit's own items are read inside its flow run (``assess_rectification`` in
-tasks/unit_steps.py) and roll up with the unit tree.
+Each unit's own items are counted by the phase pass, set-based with the rest of its figures
+(:mod:`qinglian.reporting.phase_pass`), and roll up with the unit tree.
 """
 
 from __future__ import annotations

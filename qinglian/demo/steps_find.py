@@ -82,7 +82,7 @@ def find_phase(
     )
     print_forms(run.console, FIND_AS_OF[-1], outcome.forms, "查找问题 find")
     run.console.print(
-        f"  问题线索 findings {sum(outcome.findings.values())}（本次新增 new {outcome.new_findings}）"
+        f"  问题线索 findings {sum(outcome.findings.values())}（当日新增 new that day {outcome.new_findings}）"
     )
     _print_complaints(run, complaints_report.created)
     last = FIND_AS_OF[-1]

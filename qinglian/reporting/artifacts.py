@@ -188,7 +188,7 @@ def phase_summary_markdown(
     if outcome.findings:
         parts += [
             "## 问题线索（按类别）",
-            f"本次运行新发现 {outcome.new_findings} 条。",
+            f"其中 {as_of.isoformat()} 当日新发现 {outcome.new_findings} 条。",
             _table(
                 ["类别", "条数"],
                 [[FindingCategory(k).label, n] for k, n in sorted(outcome.findings.items())],

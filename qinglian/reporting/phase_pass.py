@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from models import Deliverable, Finding, Level, Unit
-from models.enums import RectificationStatus
+from models.enums import FindingSource, RectificationStatus
 from models.outcome import (
     DeliverableView,
     UnitForms,
@@ -287,21 +287,36 @@ def _findings_by_unit(
 def _examine_forms(
     session: Session, part: PassPart, ids: Sequence[int], by_unit: Mapping[int, list[CadreForm]]
 ) -> dict[int, UnitForms]:
-    """Detection over the part's current forms; each unit's forms, findings and new ones."""
-    before = _findings_by_unit(session, part.campaign_id, ids)
+    """Detection over the part's current forms; each unit's forms, findings and new ones.
+
+    *New* findings are those the forms gave on the pass's day (``found_on``): a re-run on the
+    same day counts them again, so a pass's figures do not depend on how often it ran.
+    """
     detect_findings(
         session=session, campaign_id=part.campaign_id, as_of=part.as_of, unit_ids=list(ids)
     )
-    after = _findings_by_unit(session, part.campaign_id, ids)
+    findings = _findings_by_unit(session, part.campaign_id, ids)
+    found_today: Counter[int] = Counter()
+    for chunk in chunked(ids):
+        for unit_id, count in session.exec(
+            select(Finding.unit_id, func.count())
+            .where(
+                Finding.campaign_id == part.campaign_id,
+                Finding.source == FindingSource.self_declared,
+                Finding.found_on == part.as_of,
+                col(Finding.unit_id).in_(chunk),
+            )
+            .group_by(Finding.unit_id)
+        ).all():
+            found_today[unit_id] = count
     result: dict[int, UnitForms] = {}
     for unit_id in ids:
         unit_forms = by_unit.get(unit_id, [])
-        findings = after.get(unit_id, Counter())
         result[unit_id] = UnitForms(
             rate=forms_rate(unit_forms),
             missing=[f"{form.staff_no} {form.name}" for form in missing_cadres(unit_forms)],
-            findings=dict(findings),
-            new_findings=sum(findings.values()) - sum(before.get(unit_id, Counter()).values()),
+            findings=dict(findings.get(unit_id, Counter())),
+            new_findings=found_today[unit_id],
         )
     return result
 
