@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 from qinglian.core.errors import QinglianError
 
 
+# chinese_calendar scans its holiday tables on every call; a national launch asks millions.
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """True for a day offices work, make-up Saturdays and Sundays included."""
     try:
