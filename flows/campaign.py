@@ -20,7 +20,7 @@ from tasks.campaign import LaunchedCampaign, launch, load_phases
 @flow(name="launch-campaign", flow_run_name="发起专项活动 · {params.template} · {params.root_code}")
 def launch_campaign_flow(params: LaunchInput) -> LaunchedCampaign:
     """Create the campaign, its phases and every unit's cascaded deadlines."""
-    launched = launch(params.template, params.root_code, params.start_on)
+    launched = launch(params.template, params.root_code, params.start_on, params.runs_down_to)
     get_run_logger().info(
         "专项活动 %s：%s（%s）",
         launched.campaign_id,

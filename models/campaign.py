@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Enum, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.enums import GroupRole
+from models.enums import GroupRole, Level
 
 
 def utcnow() -> datetime:
@@ -25,6 +25,22 @@ class Campaign(SQLModel, table=True):
     report_path: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    # How far down a phase's unit runs go (province … department, never the ministry): units
+    # below it are rows in their parent run's table. Its value as text, so a new level needs no
+    # change of column type; rows from before the column read institution.
+    run_depth: Level = Field(
+        default=Level.institution,
+        sa_column=Column(
+            Enum(
+                Level,
+                native_enum=False,
+                length=16,
+                values_callable=lambda levels: [level.value for level in levels],
+            ),
+            nullable=False,
+            server_default=Level.institution.value,
+        ),
     )
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from models import Level, Phase
+from models.flow_inputs import RunLevel
 from models.outcome import PhaseContext, UnitRef
-from qinglian.campaigns.launch import launch_campaign
+from qinglian.campaigns.launch import check_run_depth, launch_campaign
 from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
 from qinglian.campaigns.templates import get_template
 from qinglian.core.db import session_scope
@@ -21,6 +22,7 @@ class LaunchedCampaign(BaseModel):
     campaign_id: int
     title: str
     created: bool
+    run_depth: Level  # the campaign's own: a campaign launched before keeps the depth it has
 
 
 class PhaseWindow(BaseModel):
@@ -31,14 +33,25 @@ class PhaseWindow(BaseModel):
 
 
 @task(**DB_RETRIES)
-def launch(template: str, root_code: str, start_on: date | None) -> LaunchedCampaign:
+def launch(
+    template: str, root_code: str, start_on: date | None, runs_down_to: RunLevel = "institution"
+) -> LaunchedCampaign:
     """Create the campaign, its phases and every unit's deadlines; idempotent."""
     with session_scope() as session:
         campaign, created = launch_campaign(
-            session=session, template_key=template, root_code=root_code, start_on=start_on
+            session=session,
+            template_key=template,
+            root_code=root_code,
+            start_on=start_on,
+            run_depth=check_run_depth(runs_down_to),
         )
         assert campaign.id is not None
-        return LaunchedCampaign(campaign_id=campaign.id, title=campaign.title, created=created)
+        return LaunchedCampaign(
+            campaign_id=campaign.id,
+            title=campaign.title,
+            created=created,
+            run_depth=campaign.run_depth,
+        )
 
 
 @task(**DB_RETRIES)
@@ -74,5 +87,5 @@ def load_phase(campaign_id: int, phase_key: str) -> PhaseContext:
             phase_ends_on=phase.ends_on,
             activities=list(get_template(campaign.template_key).phase(phase.key).activities),
             root=UnitRef(unit_id=root.id, code=root.code, name=root.name, level=root.level),
-            run_depth=getattr(campaign, "run_depth", Level.institution),
+            run_depth=campaign.run_depth,
         )

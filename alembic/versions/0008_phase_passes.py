@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0008'
-down_revision = '0006'  # TEMP
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

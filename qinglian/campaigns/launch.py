@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import get_args
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, GroupRole, LeadingGroupMember, Phase, Unit
 from models.campaign import utcnow
+from models.enums import Level
+from models.flow_inputs import RunLevel
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.templates import CampaignTemplate, get_template
 from qinglian.core.clock import today_in_china
@@ -18,16 +21,38 @@ from qinglian.org.units import get_unit_by_code, subtree
 from qinglian.rules.deadlines import cascade_deadline, relative_deadline, root_deadline
 
 LEADING_GROUP = "leading_group"
+# The levels a campaign's unit runs may go down to: every level but the ministry.
+RUN_DEPTHS = tuple(Level(value) for value in get_args(RunLevel))
+
+
+def check_run_depth(level: Level | str) -> Level:
+    """``level`` as a run depth: the ministry, or a word that is no level, is refused."""
+    for depth in RUN_DEPTHS:
+        if level == depth.value:
+            return depth
+    choices = [depth.value for depth in RUN_DEPTHS]
+    raise QinglianError(
+        f"单位流程层级应为 {'、'.join(choices)} 之一，而不是「{level}」",
+        f"the run depth must be one of {', '.join(choices)}, not {str(level)!r}",
+    )
 
 
 def launch_campaign(
-    *, session: Session, template_key: str, root_code: str, start_on: date | None = None
+    *,
+    session: Session,
+    template_key: str,
+    root_code: str,
+    start_on: date | None = None,
+    run_depth: Level = Level.institution,
 ) -> tuple[Campaign, bool]:
-    """Create the campaign, its phases and every unit's deliverables with cascaded deadlines.
+    """Create the campaign, its phases and every unit's deliverables with cascaded deadlines,
+    its unit runs going down to ``run_depth``.
 
     Returns ``(campaign, created)``: launching the same template on the same root with the
-    same start again returns the existing campaign and writes nothing.
+    same start again returns the existing campaign and writes nothing, not even a different
+    run depth (:func:`set_run_depth` changes it).
     """
+    depth = check_run_depth(run_depth)
     template = get_template(template_key)
     root = get_unit_by_code(session=session, code=root_code)
     start_on = start_on or template.start
@@ -42,7 +67,11 @@ def launch_campaign(
         return existing, False
 
     campaign = Campaign(
-        template_key=template.key, title=template.title, root_unit_id=root.id, start_on=start_on
+        template_key=template.key,
+        title=template.title,
+        root_unit_id=root.id,
+        start_on=start_on,
+        run_depth=depth,
     )
     session.add(campaign)
     session.flush()
@@ -63,6 +92,23 @@ def launch_campaign(
             # One executemany per phase: a national tree has tens of thousands of units.
             session.execute(insert(Deliverable), rows)
     return campaign, True
+
+
+def set_run_depth(*, session: Session, campaign_id: int, level: Level) -> tuple[Level, Level]:
+    """Change how far down the campaign's unit runs go; ``(old, new)``, the same when unchanged.
+
+    Its next phase pass reads it; a pass already under way keeps the depth it started with. A
+    completed campaign may change it too: the depth changes no figure, deadline or record, only
+    how a later re-run is drawn as runs.
+    """
+    depth = check_run_depth(level)
+    campaign = get_campaign(session=session, campaign_id=campaign_id)
+    old = campaign.run_depth
+    if old != depth:
+        campaign.run_depth = depth
+        session.add(campaign)
+        session.flush()
+    return old, depth
 
 
 def _shift(template: CampaignTemplate, day: date, start_on: date) -> date:
