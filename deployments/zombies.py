@@ -29,11 +29,16 @@ from qinglian.core.errors import QinglianError
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 HEARTBEAT_SECONDS = 30
 WINDOW_SECONDS = 3 * HEARTBEAT_SECONDS  # three missed beats
+MAX_WINDOW_SECONDS = 86400
+WINDOW_ENV = "QINGLIAN_ZOMBIE_SECONDS"
 AUTOMATION_NAME = "qinglian: crash zombie flow runs"
 CRASH_MESSAGE = "Flow run marked as crashed due to missing heartbeats."
-# A heartbeat ends the wait it opened; so does any terminal state of the same run.
+# A heartbeat ends the wait it opened; so does any terminal state of the same run, and so does
+# a suspension: a suspended run has no process and sends no heartbeat until it is resumed and
+# executed again (flows/human_decision.py), so it must not be crashed while a person decides.
 _ENDS_THE_WAIT = {
     "prefect.flow-run.heartbeat",
+    "prefect.flow-run.Suspended",
     "prefect.flow-run.Completed",
     "prefect.flow-run.Failed",
     "prefect.flow-run.Cancelled",
@@ -46,13 +51,29 @@ class Outcome(StrEnum):
     updated = "updated"
 
 
-def zombie_automation() -> AutomationCore:
-    """The documented automation, with qinglian's name and a window of three heartbeats."""
+def check_window(seconds: int) -> int:
+    """A window longer than one heartbeat (else healthy runs are crashed), at most a day."""
+    if not HEARTBEAT_SECONDS < seconds <= MAX_WINDOW_SECONDS:
+        raise QinglianError(
+            f"僵尸运行的判定时间须大于心跳间隔 {HEARTBEAT_SECONDS} 秒、不超过 "
+            f"{MAX_WINDOW_SECONDS} 秒（收到 {seconds}）",
+            f"the zombie window must be longer than the {HEARTBEAT_SECONDS} s heartbeat and at "
+            f"most {MAX_WINDOW_SECONDS} s (got {seconds})",
+        )
+    return seconds
+
+
+def zombie_automation(window_seconds: int = WINDOW_SECONDS) -> AutomationCore:
+    """The documented automation, with qinglian's name and a window of three heartbeats.
+
+    A shorter window (still longer than one heartbeat) crashes a lost run sooner; tests use one.
+    """
+    window = check_window(window_seconds)
     return AutomationCore(
         name=AUTOMATION_NAME,
         description=(
-            f"流程运行 {WINDOW_SECONDS} 秒无心跳即标记为崩溃 / a flow run silent for "
-            f"{WINDOW_SECONDS} s is marked Crashed (runs beat every {HEARTBEAT_SECONDS} s)"
+            f"流程运行 {window} 秒无心跳即标记为崩溃 / a flow run silent for "
+            f"{window} s is marked Crashed (runs beat every {HEARTBEAT_SECONDS} s)"
         ),
         enabled=True,
         tags=["qinglian"],
@@ -63,7 +84,7 @@ def zombie_automation() -> AutomationCore:
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=timedelta(seconds=WINDOW_SECONDS),
+            within=timedelta(seconds=window),
         ),
         actions=[ChangeFlowRunState(state=StateType.CRASHED, message=CRASH_MESSAGE)],
     )
@@ -82,11 +103,12 @@ def api_url() -> str:
     return url
 
 
-def ensure_zombie_automation() -> Outcome:
+def ensure_zombie_automation(window_seconds: int = WINDOW_SECONDS) -> Outcome:
     """Create the automation on the server, or update the one of that name: one, either way."""
+    wanted = zombie_automation(window_seconds)
     url = api_url()
     try:
-        return _ensure(zombie_automation())
+        return _ensure(wanted)
     except httpx.HTTPError as exc:
         raise QinglianError(
             f"无法访问 Prefect 服务 {url}：{exc}",

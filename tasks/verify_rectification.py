@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from prefect import State, Task, task
-from prefect.client.schemas.objects import TaskRun
+from prefect import task
 
 from models.decisions import RectificationDecisionBase
 from models.enums import RectificationStatus, VerificationOutcome
 from models.rectification import RectificationItemPublic
 from qinglian.core.db import session_scope
-from qinglian.core.errors import QinglianError
 from qinglian.rectification.progress import get_rectification
 from qinglian.rectification.status import TransitionError
 from qinglian.rectification.verification import verify_rectification
 from tasks.retries import DB_RETRIES
 
 
-def _worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry the database, not a refusal the user has to act on."""
-    try:
-        state.result()
-    except QinglianError:
-        return False
-    except Exception:
-        return True
-    return True
-
-
-@task(**DB_RETRIES, retry_condition_fn=_worth_retrying)
+@task(**DB_RETRIES)
 def load_rectification(item_id: int) -> RectificationItemPublic:
     """The item as its unit wrote it; refused unless it is done, as only then can it be verified."""
     with session_scope() as session:
@@ -44,7 +29,7 @@ def load_rectification(item_id: int) -> RectificationItemPublic:
     return item
 
 
-@task(**DB_RETRIES, retry_condition_fn=_worth_retrying)
+@task(**DB_RETRIES)
 def record_rectification_decision(
     item_id: int, decision: RectificationDecisionBase
 ) -> RectificationItemPublic:

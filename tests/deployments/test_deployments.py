@@ -31,6 +31,7 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
         "launch-campaign",
         "run-campaign",
         "run-phase",
+        "phase-subtree",
         "verify-case",
         "verify-rectification",
         "escalation-sweep",
@@ -40,5 +41,6 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
     }
     assert all(deployment.enforce_parameter_schema for deployment in deployments.values())
     (sweep,) = deployments["escalation-sweep"].schedules
+    assert deployments["escalation-sweep"].parameters == {"params": {}}  # every active campaign
     assert sweep.schedule.cron == "0 9 * * *"
     assert sweep.schedule.timezone == "Asia/Shanghai"

@@ -16,12 +16,14 @@ import httpx
 import pytest
 import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import WorkPoolUpdate
 from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from deployments.pool import POOL_NAME, pool_job_template
 from deployments.zombies import (
     AUTOMATION_NAME,
     CRASH_MESSAGE,
@@ -95,6 +97,7 @@ def test_setup_creates_the_documented_automation_once(
     assert trigger.after == {HEARTBEAT}
     assert trigger.expect == {
         HEARTBEAT,
+        "prefect.flow-run.Suspended",
         "prefect.flow-run.Completed",
         "prefect.flow-run.Failed",
         "prefect.flow-run.Cancelled",
@@ -188,6 +191,60 @@ def test_flow_runs_on_the_server_send_heartbeats(
         beating = {event.resource.id for event in page.events} & run_ids
         time.sleep(0.5)
     assert beating == run_ids
+
+
+def test_setup_creates_the_work_pool_that_prefect_deploy_needs(
+    prefect_server: str, client: SyncPrefectClient, tmp_path: Path
+) -> None:
+    env = _env(tmp_path) | {"PREFECT_API_URL": prefect_server}
+    assert _qinglian("prefect", "setup", env=env).returncode == 0
+    pool = client.read_work_pool(POOL_NAME)
+    assert pool.type == "process"
+    assert pool.base_job_template == pool_job_template()
+    env_default = pool.base_job_template["variables"]["properties"]["env"]["default"]
+    assert env_default == {HEARTBEAT_ENV: str(HEARTBEAT_SECONDS)}
+
+    # Run again: the same pool, brought back to qinglian's template if someone changed it.
+    client.update_work_pool(POOL_NAME, WorkPoolUpdate(base_job_template={}))
+    again = _qinglian("prefect", "setup", env=env)
+    assert again.returncode == 0 and "已更新工作池" in again.stdout
+    after = client.read_work_pool(POOL_NAME)
+    assert after.id == pool.id and after.base_job_template == pool_job_template()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "within"),
+    [
+        pytest.param(("--zombie-seconds", "45"), {}, 45, id="option"),
+        pytest.param((), {"QINGLIAN_ZOMBIE_SECONDS": "50"}, 50, id="environment"),
+        pytest.param((), {}, 90, id="default"),
+    ],
+)
+def test_the_zombie_window_can_be_set(
+    prefect_server: str,
+    client: SyncPrefectClient,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    within: int,
+) -> None:
+    full = _env(tmp_path) | {"PREFECT_API_URL": prefect_server} | env
+    result = _qinglian("prefect", "setup", *args, env=full)
+    assert result.returncode == 0, result.stderr
+    assert f"{within} 秒无心跳" in result.stdout
+    (automation,) = client.read_automations_by_name(AUTOMATION_NAME)
+    assert automation.trigger.within == timedelta(seconds=within)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("seconds", ["30", "5", "86401"])
+def test_a_window_not_longer_than_a_heartbeat_is_refused(
+    prefect_server: str, tmp_path: Path, seconds: str
+) -> None:
+    env = _env(tmp_path) | {"PREFECT_API_URL": prefect_server}
+    result = _qinglian("prefect", "setup", "--zombie-seconds", seconds, env=env)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("错误 / error:") and "heartbeat" in line and seconds in line
 
 
 def test_every_deployment_and_command_beats_as_the_automation_expects(tmp_path: Path) -> None:
