@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import multiprocessing
 import os
 import re
@@ -102,6 +103,10 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 sys.path.insert(0, str(HERE))
+
+# As `qinglian phase run` runs it: the CLI package's Prefect defaults, and its embedded API
+# server (tied to this process; SQLite writes begun IMMEDIATE, see qinglian/cli/embedded_app.py).
+importlib.import_module("qinglian.cli")
 
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import (  # noqa: E402

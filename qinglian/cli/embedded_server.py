@@ -22,6 +22,8 @@ So, leaving Prefect's command, settings and health check as they are:
   server answers, which is after its startup has created or migrated the database: concurrent
   starts on one PREFECT_HOME take turns. The kernel drops the lock of a killed process.
 
+- The server's app is Prefect's own, with its SQLite writes begun IMMEDIATE: queued instead of
+  answered 503 "database is locked" (:mod:`qinglian.cli.embedded_app`).
 - Prefect waits 20 s for its server to answer, too short on a loaded machine: unless the user
   set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (environment, ``.env``, ``prefect.toml``
   or Prefect profile), it waits :data:`STARTUP_TIMEOUT`. If the server still does not answer,
@@ -59,8 +61,10 @@ from prefect.settings import get_current_settings
 
 LOG_NAME = "embedded-server.log"
 LOCK_NAME = "embedded-server.lock"
-# What `python -m uvicorn` runs in the server process: how a process is known to be the server.
-SERVER_APP = "prefect.server.api.server:create_app"
+# What `python -m uvicorn` runs in the server process: Prefect's app, its SQLite writes begun
+# IMMEDIATE (qinglian/cli/embedded_app.py). How a process is known to be the server, too.
+PREFECTS_APP = "prefect.server.api.server:create_app"
+SERVER_APP = "qinglian.cli.embedded_app:create_app"
 STARTUP_TIMEOUT = 180  # seconds the server may take to answer, unless the user says otherwise
 
 _log = logging.getLogger(__name__)
@@ -132,6 +136,7 @@ def _home_lock() -> Iterator[None]:
 def _start_server(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     """Prefect's ``Popen(args=…, env=…)`` of its server: tied to us, quiet, forked by the
     spawner thread."""
+    args = [SERVER_APP if arg == PREFECTS_APP else arg for arg in args]
     if sys.platform == "linux":
         args = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
     with (_prefect_home() / LOG_NAME).open("ab") as log:
