@@ -10,7 +10,8 @@ by Core inserts. Deadlines are spread from 20 days before to 5 days after the sw
 the first sweep catches up on every ladder step at once (the worst case: ~650,000 item-steps).
 Then it prints:
   1. the computation alone (what is due, recipients, one rendered digest per recipient),
-     three runs with wall and CPU seconds (target < 5 s; the machine may be shared);
+     three runs with wall and CPU seconds, and the best of the three (target < 3 s on a
+     2-core machine; the machine may be shared, so the best run counts);
   2. the sweep itself (computation, then writing the outbox in one transaction), the same
      sweep again (nothing new), and a check that the outbox holds one digest per recipient;
   3. the next day's sweep (only the new steps);
@@ -267,11 +268,11 @@ def main() -> None:
             for _ in range(3):
                 cpu = time.process_time()
                 plan = plan_sweep(session=session, campaign_id=campaign_id, as_of=AS_OF).result
-                timings.append(
-                    f"{plan.seconds_computing:.2f} ({time.process_time() - cpu:.2f} CPU)"
-                )
+                timings.append((plan.seconds_computing, time.process_time() - cpu))
             session.rollback()
-            print(f"computation alone, 3 runs: {', '.join(timings)} s (target < 5 s)")
+            runs = ", ".join(f"{wall:.2f} ({cpu:.2f} CPU)" for wall, cpu in timings)
+            best = min(wall for wall, _ in timings)
+            print(f"computation alone, 3 runs: {runs} s; best of 3: {best:.2f} s (target < 3 s)")
             started = time.perf_counter()
             result = sweep(session=session, campaign_id=campaign_id, as_of=AS_OF)
             total = time.perf_counter() - started
@@ -281,7 +282,7 @@ def main() -> None:
             f"({result.unreachable} unreachable)"
         )
         print(
-            f"  computation {result.seconds_computing:.2f} s (target < 5 s), "
+            f"  computation {result.seconds_computing:.2f} s (target < 3 s), "
             f"writing {result.seconds_writing:.2f} s, total {total:.2f} s"
         )
         with Session(engine) as session:

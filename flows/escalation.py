@@ -1,13 +1,14 @@
 """The daily escalation sweep (督办) and the delivery of the outbox.
 
 The sweep writes one digest per recipient for every item-step due by ``as_of`` that is not
-queued yet; delivery sends the outbox and records each send. Both are safe to re-run: the outbox
+queued yet, for one campaign or for every active one; delivery sends the outbox and records
+each send. Both are safe to re-run: the outbox
 keys (campaign, target, item, ladder step) make a skipped or crashed run catch up exactly once.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -23,7 +24,7 @@ from qinglian.core.errors import QinglianError
 from qinglian.oversight.delivery import DeliveryResult
 from qinglian.oversight.outbox import SweepResult
 from qinglian.reporting.artifacts import artifact_key
-from tasks.escalate import send_outbox, write_digests
+from tasks.escalate import find_active_campaigns, send_outbox, write_digests
 from tasks.runs import crash_orphaned_runs
 
 # Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
@@ -64,38 +65,71 @@ def _take_over(campaign_id: int) -> None:
     crash_orphaned_runs(sweep_labels(campaign_id), UUID(flow_run.id))
 
 
-@flow(name="escalation-sweep", flow_run_name="督办扫描 · 专项活动 {params.campaign_id}")
-def escalation_sweep(params: SweepInput) -> DaySweep:
-    """The daily sweep, one at a time: what is due climbs the ladder; digests go out."""
-    with sweep_lock(params.campaign_id):
-        _take_over(params.campaign_id)
-        return _sweep(params)
+class SweepRun(BaseModel):
+    """One day's sweep of one campaign or of every active one, and the delivery after it."""
+
+    day: date
+    sweeps: list[SweepResult]  # one per campaign swept, by campaign id
+    delivery: DeliveryResult
 
 
-def start_sweep(params: SweepInput) -> DaySweep:
-    """Run the sweep from the CLI: its lock first, so that a sweep already running is one error
-    line, not a failed flow run (the flow takes the lock again, in this same thread)."""
+def _sweep_run_name() -> str:
+    params = SweepInput.model_validate(flow_run.parameters["params"])
+    if params.campaign_id is None:
+        return "督办扫描 · 全部进行中的专项活动"
+    return f"督办扫描 · 专项活动 {params.campaign_id}"
+
+
+@flow(name="escalation-sweep", flow_run_name=_sweep_run_name)
+def escalation_sweep(params: SweepInput) -> SweepRun:
+    """The daily sweep, one at a time per campaign: what is due climbs the ladder; digests go out.
+
+    Without a campaign it sweeps every active one (launched, not completed, started by
+    ``as_of``), each under its own lock and labels, held to the end; then delivers once.
+    """
+    as_of = params.as_of or today_in_china()
+    if params.campaign_id is None:
+        campaign_ids = find_active_campaigns(as_of)
+    else:
+        campaign_ids = [params.campaign_id]
+    with ExitStack() as held:
+        for campaign_id in campaign_ids:
+            held.enter_context(sweep_lock(campaign_id))
+            _take_over(campaign_id)
+        return _sweep(campaign_ids, as_of, params)
+
+
+def start_sweep(params: SweepInput) -> SweepRun:
+    """Run one campaign's sweep from the CLI: its lock first, so that a sweep already running is
+    one error line, not a failed flow run (the flow takes the lock again, in this same thread)."""
+    if params.campaign_id is None:
+        raise ValueError("start_sweep runs the sweep of one named campaign")
     with sweep_lock(params.campaign_id), tags(*sweep_labels(params.campaign_id)):
         return escalation_sweep(params)
 
 
-def _sweep(params: SweepInput) -> DaySweep:
-    as_of = params.as_of or today_in_china()
-    result = write_digests(params.campaign_id, as_of)
+def _sweep(campaign_ids: list[int], as_of: date, params: SweepInput) -> SweepRun:
+    results = [write_digests(campaign_id, as_of) for campaign_id in campaign_ids]
     delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
+    for result in results:
+        _publish_sweep(result, delivered, every_campaign=params.campaign_id is None)
+    return SweepRun(day=as_of, sweeps=results, delivery=delivered)
+
+
+def _publish_sweep(result: SweepResult, delivered: DeliveryResult, *, every_campaign: bool) -> None:
+    sent = "发送（全部专项活动一并发送）" if every_campaign else "发送"
     create_markdown_artifact(
-        key=artifact_key(params.campaign_id, "escalation", "sweep"),
+        key=artifact_key(result.campaign_id, "escalation", "sweep"),
         markdown=(
-            f"# 督办扫描 · 截至 {as_of.isoformat()}\n\n"
+            f"# 督办扫描 · 截至 {result.as_of.isoformat()}\n\n"
             f"- 未完成事项 {result.open_items} 项，本次到期的督办步骤 {result.due_item_steps} 个"
             f"（已发过 {result.already_queued} 个，新增 {result.new_item_steps} 个）\n"
             f"- 生成汇总通知 {result.digests} 份；无法送达（未配置通知目标）{result.unreachable} 个\n"
-            f"- 发送：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
+            f"- {sent}：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
             f"放弃 {delivered.given_up}；接手中断进程的待发通知 {delivered.taken_over} 份\n"
         ),
         description="督办扫描结果（仅统计数字）",
     )
-    return DaySweep(day=as_of, sweep=result, delivery=delivered)
 
 
 @flow(

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from qinglian.core.db import get_engine
 from qinglian.notify.notifier import get_notifier
+from qinglian.oversight.active_campaigns import active_campaign_ids
 from qinglian.oversight.delivery import DeliveryResult, deliver
 from qinglian.oversight.outbox import SweepResult, sweep
 from tasks.retries import DB_RETRIES
@@ -16,6 +17,13 @@ from tasks.retries import DB_RETRIES
 
 def _session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
+
+
+@task(**DB_RETRIES)
+def find_active_campaigns(as_of: date) -> list[int]:
+    """The ids of the campaigns the sweep covers on ``as_of`` when none is named."""
+    with _session() as session:
+        return active_campaign_ids(session=session, as_of=as_of)
 
 
 @task(**DB_RETRIES)

@@ -24,12 +24,13 @@ def escalate(
     """督办扫描：逾期事项逐级提醒并发送 / run the escalation sweep (and deliver)."""
     campaign_id, day = campaign_as_of(campaign, as_of)
     run = start_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
-    result, sent = run.sweep, run.delivery
-    console.print(
-        f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"
-        f"汇总通知 {result.digests} 份 / open {result.open_items}, new steps "
-        f"{result.new_item_steps}, digests {result.digests}"
-    )
+    sent = run.delivery
+    for result in run.sweeps:
+        console.print(
+            f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"
+            f"汇总通知 {result.digests} 份 / open {result.open_items}, new steps "
+            f"{result.new_item_steps}, digests {result.digests}"
+        )
     if send:
         console.print(
             f"发送 / delivery: 成功 sent {sent.sent}，失败待重试 failed {sent.failed}，"

@@ -3,6 +3,8 @@ the digests it writes, and the outbox that delivers them exactly once.
 
 Modules:
 
+- ``active_campaigns``: Which campaigns the daily sweep covers when none is named: every active
+  one on ``as_of``.
 - ``campaign_rules``: The campaign's escalation ladder and lagging thresholds, read from its
   template.
 - ``delivery``: Delivery: sending what the outbox holds, each digest once, whatever crashes in

@@ -75,34 +75,43 @@ def notices_for(
     queued: AbstractSet[tuple[str, str, str]] = frozenset(),
 ) -> DueNotices:
     """Apply the ladder to open items and resolve each step's audience (pure, given targets)."""
-    result = DueNotices()
-    notices = result.notices
+    notices: list[Notice] = []
+    append = notices.append
     steps = ladder.steps
-    reached_by_days: dict[int, int] = {}
-    # Targets per step, per unit: the hot loop then looks up by unit id alone.
-    by_step: list[dict[int, tuple[str, ...]]] = [{} for _ in steps]
+    # The steps reached (rank, step, item-step suffix), by deadline: a national sweep's
+    # 200,000 items share a few dozen deadlines.
+    reached_by_deadline: dict[date, tuple[tuple[int, LadderStep, str], ...]] = {}
+    # Each unit's targets, step by step: one look-up per item.
+    targets_by_unit: dict[int, list[tuple[str, ...]]] = {}
+    open_count = due_item_steps = already_queued = unreachable = 0
     for item in items:
-        result.open_items += 1
-        days = (as_of - item.deadline).days
-        reached = reached_by_days.get(days)
+        open_count += 1
+        reached = reached_by_deadline.get(item.deadline)
         if reached is None:
-            reached = reached_by_days[days] = steps_reached(ladder, days)
-        for rank in range(reached):
-            step = steps[rank]
-            result.due_item_steps += 1
-            targets = by_step[rank].get(item.unit_id)
-            if targets is None:
-                targets = by_step[rank][item.unit_id] = recipients(item.unit_id, step.audience)
+            days = (as_of - item.deadline).days
+            reached = reached_by_deadline[item.deadline] = tuple(
+                (rank, steps[rank], f"#{steps[rank].key}")
+                for rank in range(steps_reached(ladder, days))
+            )
+        due_item_steps += len(reached)
+        unit_targets = targets_by_unit.get(item.unit_id)
+        if unit_targets is None:
+            unit_targets = targets_by_unit[item.unit_id] = [
+                recipients(item.unit_id, step.audience) for step in steps
+            ]
+        for rank, step, suffix in reached:
+            targets = unit_targets[rank]
             if not targets:
-                result.unreachable += 1
-            item_step = f"{item.key}#{step.key}"
+                unreachable += 1
+                continue
+            item_step = item.key + suffix
             for target in targets:
                 if queued and (target, item.key, step.key) in queued:
-                    result.already_queued += 1
+                    already_queued += 1
                 else:
                     # tuple.__new__: a NamedTuple's own __new__ is Python code, twice as slow.
-                    notices.append(_new(Notice, (target, item, step, rank, item_step)))
-    return result
+                    append(_new(Notice, (target, item, step, rank, item_step)))
+    return DueNotices(notices, open_count, due_item_steps, already_queued, unreachable)
 
 
 _new = tuple.__new__

@@ -8,7 +8,7 @@ tree where a unit has none of its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import or_
@@ -47,17 +47,22 @@ def contact_directory(*, session: Session, campaign: Campaign) -> dict[int, Unit
     ):
         extra[(unit_id, ContactRole(role))].append(_target(target))
     directory: dict[int, UnitEntry] = {}
-    rows = session.connection().execute(
-        select(
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Unit.parent_id,
-            Unit.head,
-            Unit.office_webhook,
-            Unit.office_email,
-            Unit.discipline_email,
-        ).where(or_(col(Unit.path).startswith(root.path), col(Unit.id).in_(ancestors)))
+    # Fetched at once: iterating a result fetches a national tree's rows one by one.
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Unit.id,
+                Unit.code,
+                Unit.name,
+                Unit.parent_id,
+                Unit.head,
+                Unit.office_webhook,
+                Unit.office_email,
+                Unit.discipline_email,
+            ).where(or_(col(Unit.path).startswith(root.path), col(Unit.id).in_(ancestors)))
+        )
+        .all()
     )
     for unit_id, code, name, parent_id, head, webhook, office_email, discipline_email in rows:
         office = [normalise_target(webhook)] if webhook else []
@@ -70,9 +75,9 @@ def contact_directory(*, session: Session, campaign: Campaign) -> dict[int, Unit
             name=name,
             parent_id=parent_id,
             head=head,
-            office=_unique([*office, *extra[(unit_id, ContactRole.office)]]),
-            head_targets=_unique(extra[(unit_id, ContactRole.head)]),
-            discipline=_unique([*discipline, *extra[(unit_id, ContactRole.discipline)]]),
+            office=_unique(office, extra.get((unit_id, ContactRole.office), ())),
+            head_targets=_unique(extra.get((unit_id, ContactRole.head), ())),
+            discipline=_unique(discipline, extra.get((unit_id, ContactRole.discipline), ())),
         )
     return directory
 
@@ -86,8 +91,11 @@ def _target(text: str) -> str:
     return normalise_target(text)
 
 
-def _unique(targets: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(targets))
+def _unique(own: Sequence[str], added: Sequence[str] = ()) -> tuple[str, ...]:
+    """``own`` then ``added``, each target once (most units have one or none in all)."""
+    if not added and len(own) <= 1:
+        return tuple(own)
+    return tuple(dict.fromkeys([*own, *added]))
 
 
 class Recipients:
