@@ -9,7 +9,7 @@ Modules:
 - ``errors``: Errors users see: always Chinese first, English beside it, never a traceback.
 - ``gc_pause``: Pausing the cyclic garbage collector around bulk work that builds no reference
   cycles.
-- ``heartbeats``: Make nested flow runs cheap without giving up their heartbeats.
+- ``heartbeats``: Make sync flow runs end at once without giving up their heartbeats.
 - ``migrations``: Schema migrations with Alembic: upgrade to the head, and the revision a database
   is at.
 - ``settings``: Configuration from the environment (prefix ``QINGLIAN_``), read by
