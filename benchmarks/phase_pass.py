@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/phase_pass.py province --runs-down-to county       (< 60 s)
     .venv/bin/python benchmarks/phase_pass.py province --runs-down-to institution  (< 6 min)
     .venv/bin/python benchmarks/phase_pass.py nation --runs-down-to county --server (< 10 min,
-        all processes < 2 GB; needs the server orchestration, see ``prefect_server_and_workers``)
+        all processes < 2 GB: a Prefect server on PostgreSQL, 2 process workers --limit 2)
     .venv/bin/python benchmarks/phase_pass.py nation --generate-only   (the generator alone)
     .venv/bin/python benchmarks/phase_pass.py small                    (31 units: a smoke test)
 
@@ -16,7 +16,8 @@
 2. Runs the find phase as of its last day through the public entry point
    ``flows.phase.start_phase(PhaseRunInput(…, runs_down_to=…, subtrees_on=…))``: on the
    embedded default (Prefect's ephemeral API, its own PREFECT_HOME under the temporary
-   directory) or, with ``--server``, on a Prefect server on PostgreSQL with two process workers.
+   directory) or, with ``--server``, on a Prefect server on PostgreSQL with two process workers
+   (``prefect_server_and_workers``: the machinery of tests/distributed/cluster.py).
 3. Prints: units, cadres, forms; generation time (rows/s); the phase's wall time and cost per
    unit; the flow runs it created (runs tagged ``campaign:<id>`` and ``phase:find`` started
    after the benchmark began, counted through the Prefect client); the peak RSS (VmHWM) and CPU
@@ -39,6 +40,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a Prefect server on PostgreSQL and process workers (subtrees on the workers)",
     )
     parser.add_argument("--workers", type=int, default=2, help="process workers with --server")
+    parser.add_argument(
+        "--worker-limit",
+        type=int,
+        default=2,
+        help="subtree runs at once per worker (each is a process of 200-400 MB)",
+    )
     parser.add_argument(
         "--database",
         choices=("sqlite", "postgresql"),
@@ -103,26 +111,43 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 sys.path.insert(0, str(HERE))
+sys.path.append(str(HERE.parent))  # tests.distributed.cluster: the cluster of --server
 
 # As `qinglian phase run` runs it: the CLI package's Prefect defaults, and its embedded API
 # server (tied to this process; SQLite writes begun IMMEDIATE, see qinglian/cli/embedded_app.py).
 importlib.import_module("qinglian.cli")
 
-from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.client.orchestration import SyncPrefectClient, get_client  # noqa: E402
 from prefect.client.schemas.filters import (  # noqa: E402
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
     FlowRunFilterTags,
+    WorkerFilter,
+    WorkerFilterStatus,
 )
-from prefect.client.schemas.objects import StateType  # noqa: E402
+from prefect.client.schemas.objects import FlowRun, StateType  # noqa: E402
+from prefect.events.worker import EventsWorker  # noqa: E402
+from prefect.logging.handlers import APILogWorker  # noqa: E402
+from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from trees import SHAPES, Built, Shape, build  # noqa: E402
 
 from flows.phase import start_phase  # noqa: E402
 from models.flow_inputs import PhaseRunInput  # noqa: E402
 from qinglian.core import db, migrations  # noqa: E402
+from tests.crash.peers import MARK_ENV  # noqa: E402
+from tests.distributed.cluster import (  # noqa: E402
+    PATIENCE,
+    POOL,
+    REPO,
+    Cluster,
+    Databases,
+    cluster,
+)
 
 
 @dataclass
@@ -157,8 +182,6 @@ def main() -> None:
         else:
             _phase(built, began, None, [])
         print(f"load average after: {_load()}")
-    except NotImplementedError as exc:
-        raise SystemExit(str(exc)) from None
     finally:
         if DATABASE == "postgresql" and not ARGS.keep:
             _drop_database()
@@ -260,7 +283,9 @@ def _phase(built: Built, began: datetime, subtrees_on: str | None, others: list[
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     runs, completed = asyncio.run(_count_runs(labels, began))
-    processes = [_measure(Process("this process (phase)", os.getpid())), *_children(), *others]
+    known = {process.pid for process in others}  # the cluster's: children of this one too
+    children = [process for process in _children() if process.pid not in known]
+    processes = [_measure(Process("this process (phase)", os.getpid())), *children, *others]
     processes = [_measure(process) for process in processes]
 
     if error is not None:
@@ -410,37 +435,260 @@ def _admin() -> Iterator[object]:
         engine.dispose()
 
 
-# --- the nation case's orchestration (to be filled by another part of issue 11) ----------------
+# --- the nation case's orchestration: a Prefect server on PostgreSQL and process workers -------
+
+SUBTREE = "phase-subtree"  # the subtree flow's name
+SAMPLE_SECONDS = 0.5  # how often the processes of the cluster are read (flow runs end unseen)
+SUBTREE_UNIT_CONCURRENCY = "4"  # per subtree run: 2 workers x 2 runs x 4 = 16 against the API
 
 
 @contextmanager
 def prefect_server_and_workers(workdir: Path, workers: int) -> Iterator[list[Process]]:
-    """TO BE FILLED: a Prefect server on PostgreSQL and ``workers`` process workers.
+    """A Prefect server on PostgreSQL and ``workers`` process workers, for the block's length.
 
-    Another part of issue 11 prepares the nation case's orchestration; this is its slot. It
-    must, in order:
-      1. create a database of Prefect's own on the PostgreSQL of ``ARGS.pg_url`` (not
-         qinglian's, whose URL is QINGLIAN_DATABASE_URL) and start ``prefect server start``
-         on it (PREFECT_API_DATABASE_CONNECTION_URL, a free port, PREFECT_HOME under
-         ``workdir``), and point this process at it (``PREFECT_API_URL`` through
-         ``prefect.settings.temporary_settings``, or in the environment before Prefect is
-         imported);
-      2. create the process work pool ``qinglian``, deploy the subtree deployment
-         (``prefect deploy``, as the README's "Running at province and national scale" says),
-         and start ``workers`` process workers with this environment (QINGLIAN_DATABASE_URL
-         included);
-      3. yield a ``Process`` per process started (server, workers): the caller reads each
-         one's VmHWM and CPU before this context ends;
-      4. on exit, stop every process it started (by pid) and drop Prefect's database.
-    Flow runs started on the workers are separate processes: their peak RSS should be
-    collected too (e.g. the workers' descendants, read while they run, or from the workers'
-    own rusage of children).
+    The machinery of tests/distributed (``tests.distributed.cluster``): every process in a
+    session of its own, marked in its environment, so the flow runs the workers start (in
+    sessions of their own) are found too. In order:
+      1. Prefect's own database ``<--pg-database>_prefect`` beside qinglian's, ``prefect server
+         start`` on it (a free port, PREFECT_HOME under ``workdir``), this process pointed at it
+         (``temporary_settings``);
+      2. ``qinglian prefect setup`` (the pool ``qinglian``), ``prefect --no-prompt deploy --all``
+         (QINGLIAN_CHECKOUT: this checkout), and ``workers`` process workers (``--limit``
+         ``--worker-limit``) with qinglian's database, until all are ONLINE;
+      3. yields a ``Process`` per process: server and workers at once, then every flow-run
+         process as a sampler thread finds it (every 0.5 s, VmHWM and CPU read as it runs);
+      4. on exit: prints the subtree runs' waits and durations and the processes' largest
+         RSS at one moment, stops every process group, kills what outlived them, drops
+         Prefect's database.
     """
-    raise NotImplementedError(
-        "the --server orchestration is not written yet (prefect_server_and_workers in "
-        "benchmarks/phase_pass.py); run the nation case with --generate-only for now"
+    prefect_db = Databases(admin_url=f"{ARGS.pg_url}/postgres", prefix=ARGS.pg_database)
+    root = workdir / "cluster"
+    root.mkdir(parents=True, exist_ok=True)
+    env = {
+        "QINGLIAN_DATABASE_URL": os.environ["QINGLIAN_DATABASE_URL"],
+        "QINGLIAN_CHECKOUT": str(REPO),
+        "QINGLIAN_HOME": str(root / "qinglian"),
+        "QINGLIAN_UNIT_CONCURRENCY": os.environ.get(
+            "QINGLIAN_UNIT_CONCURRENCY", SUBTREE_UNIT_CONCURRENCY
+        ),
+        "PREFECT_HOME": str(root / "client"),
+        "PREFECT_LOGGING_LEVEL": os.environ["PREFECT_LOGGING_LEVEL"],
+        # As the README's production server (Prefect's defaults are 5 and 10).
+        "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "20",
+        "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "20",
+        # A worker asks for runs every 2 s (Prefect's default, 10 s, would idle each worker
+        # slot up to 10 s between 31 subtree runs).
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2"),
+    }
+    try:
+        server_url = prefect_db.url(prefect_db.create("prefect"), driver="asyncpg")
+        print(f"created database {prefect_db.names[-1]} (Prefect's)")
+        started = time.perf_counter()
+        with cluster(root, server_url, env) as up:
+            print(f"Prefect server {up.api} healthy in {time.perf_counter() - started:.1f} s")
+            up.run("qinglian", "prefect", "setup")
+            up.run("prefect", "--no-prompt", "deploy", "--all")
+            names = [f"worker-{n}" for n in range(1, workers + 1)]
+            for name in names:
+                _start_worker(up, name, ARGS.worker_limit)
+            _wait_for_workers(up, set(names))
+            print(
+                f"cluster up in {time.perf_counter() - started:.1f} s: pool {POOL}, {workers} "
+                f"workers --limit {ARGS.worker_limit}, subtree runs' QINGLIAN_UNIT_CONCURRENCY="
+                f"{env['QINGLIAN_UNIT_CONCURRENCY']}, PREFECT_WORKER_QUERY_SECONDS="
+                f"{env['PREFECT_WORKER_QUERY_SECONDS']}",
+                flush=True,
+            )
+            processes = [Process("Prefect server", up.started[0].pid)]
+            processes += [Process(name, up.workers[name].pid) for name in names]
+            sampler = _Sampler(up.mark, processes)
+            with temporary_settings(updates={PREFECT_API_URL: up.api}):
+                try:
+                    with sampler.running():
+                        yield processes
+                finally:
+                    APILogWorker.drain_all(timeout=30)
+                    EventsWorker.drain_all(timeout=30)
+                    _print_subtree_runs(sampler)
+            print(
+                f"all processes at one moment (sampled every {SAMPLE_SECONDS:g} s): largest "
+                f"RSS sum {sampler.largest_sum:,.0f} MiB ({sampler.largest_count} processes)"
+            )
+    finally:
+        prefect_db.drop_all()
+        print(f"dropped Prefect's database {ARGS.pg_database}_prefect")
+
+
+def _start_worker(up: Cluster, name: str, limit: int) -> None:
+    home = up.root / name
+    home.mkdir(exist_ok=True)
+    up.start(
+        name,
+        *("prefect", "worker", "start", "--pool", POOL, "--type", "process"),
+        *("--name", name, "--limit", str(limit)),
+        env={"PREFECT_HOME": str(home / "prefect"), "QINGLIAN_HOME": str(home / "qinglian")},
     )
-    yield []  # pragma: no cover
+
+
+def _wait_for_workers(up: Cluster, names: set[str]) -> None:
+    online = WorkerFilter(status=WorkerFilterStatus(any_=["ONLINE"]))
+    deadline = time.monotonic() + PATIENCE
+    with (
+        temporary_settings(updates={PREFECT_API_URL: up.api}),
+        get_client(sync_client=True) as client,
+    ):
+        while {w.name for w in client.read_workers_for_work_pool(POOL, worker_filter=online)} < (
+            names
+        ):
+            for name in names:
+                if up.workers[name].poll() is not None:
+                    raise SystemExit(f"{name} exited:\n{up.log(name)}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the workers were not online within {PATIENCE:.0f} s")
+            time.sleep(0.5)
+
+
+class _Sampler:
+    """Reads every process of the cluster (and this one) while the phase runs.
+
+    A flow run's process lives in a session of its own and is gone when the phase ends: its
+    VmHWM and CPU are the last read. The RSS of all at one moment is summed at each read.
+    """
+
+    def __init__(self, mark: str, processes: list[Process]) -> None:
+        self.needle = f"{MARK_ENV}={mark}".encode()
+        self.processes = processes
+        self.by_pid = {process.pid: process for process in processes}
+        self.flow_runs: dict[int, str] = {}  # pid: flow run id
+        self.largest_sum = 0.0
+        self.largest_count = 0
+        self._stop = threading.Event()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            thread.join()
+            self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(SAMPLE_SECONDS):
+            self.sample()
+
+    def sample(self) -> None:
+        rss_sum, count = _rss_mib(os.getpid()), 1
+        for pid, environ in self._marked():
+            process = self.by_pid.get(pid)
+            if process is None:
+                run = next((v for v in environ if v.startswith(b"PREFECT__FLOW_RUN_ID=")), b"")
+                run_id = run.partition(b"=")[2].decode()
+                label = f"flow run {run_id[:8]}" if run_id else _command(pid)
+                process = self.by_pid[pid] = Process(label, pid)
+                self.processes.append(process)
+                if run_id:
+                    self.flow_runs[pid] = run_id
+            _measure(process)
+            rss_sum += _rss_mib(pid)
+            count += 1
+        if rss_sum > self.largest_sum:
+            self.largest_sum, self.largest_count = rss_sum, count
+
+    def _marked(self) -> Iterator[tuple[int, list[bytes]]]:
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    environ = (entry / "environ").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if self.needle in environ:
+                    yield int(entry.name), environ
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def _print_subtree_runs(sampler: _Sampler) -> None:
+    """The subtree runs: how long each waited for a worker and ran, and its process's peak."""
+    with get_client(sync_client=True) as client:
+        runs = _all_runs(client, FlowFilter(name=FlowFilterName(any_=[SUBTREE])), None)
+        cities = _all_runs(
+            client,
+            FlowFilter(name=FlowFilterName(any_=["unit"])),
+            FlowRunFilter(tags=FlowRunFilterTags(all_=["level:city"])),
+        )
+    first_city: dict[str, datetime] = {}  # province tag: when its first city's run was created
+    for city in cities:
+        for tag in city.tags:
+            if tag.startswith("province:") and city.created:
+                first_city[tag] = min(first_city.get(tag, city.created), city.created)
+    process_of = {run_id: sampler.by_pid[pid] for pid, run_id in sampler.flow_runs.items()}
+    timed = sorted(
+        (run for run in runs if run.start_time and run.end_time and run.created),
+        key=lambda run: run.start_time,
+    )
+    if not timed:
+        print(f"subtree runs on the workers: {len(runs)}, none finished")
+        return
+    waits = sorted((run.start_time - run.created).total_seconds() for run in timed)
+    spans = sorted((run.end_time - run.start_time).total_seconds() for run in timed)
+    first, last = min(run.created for run in timed), max(run.end_time for run in timed)
+    print(
+        f"subtree runs on the workers: {len(runs)} ({len(timed)} finished), from the first "
+        f"created to the last ended {(last - first).total_seconds():.1f} s; waited (for a worker, "
+        f"then its process to start) {_spread(waits)}; ran {_spread(spans)}, "
+        f"{sum(spans):.0f} s in all"
+    )
+    print(
+        "  (computed: from its start to its first city's unit run; published: from then to its end)"
+    )
+    for run in timed:
+        code = run.name.rsplit(" · ", 1)[-1]
+        city = next((first_city[tag] for tag in run.tags if tag in first_city), None)
+        split = (
+            f"computed {(city - run.start_time).total_seconds():5.1f} s  published "
+            f"{(run.end_time - city).total_seconds():5.1f} s"
+            if city
+            else "no city run found"
+        )
+        process = process_of.get(str(run.id))
+        seen = (
+            f"pid {process.pid:>7} {process.peak_mib:5,.0f} MiB {process.cpu_seconds:6.1f} s CPU"
+            if process
+            else "process not seen"
+        )
+        print(
+            f"  {code:<4} {str(run.id)[:8]}  created "
+            f"+{(run.created - first).total_seconds():6.1f} s  started "
+            f"+{(run.start_time - first).total_seconds():6.1f} s  ran "
+            f"{(run.end_time - run.start_time).total_seconds():6.1f} s  {split}  "
+            f"{run.state_name:<9} {seen}"
+        )
+
+
+def _all_runs(
+    client: SyncPrefectClient, flows: FlowFilter, runs: FlowRunFilter | None
+) -> list[FlowRun]:
+    """Every run matching, page by page (the server answers 200 at most)."""
+    found: list[FlowRun] = []
+    while page := client.read_flow_runs(
+        flow_filter=flows, flow_run_filter=runs, limit=200, offset=len(found)
+    ):
+        found += page
+    return found
+
+
+def _spread(values: list[float]) -> str:
+    return f"min {values[0]:.1f} / median {values[len(values) // 2]:.1f} / max {values[-1]:.1f} s"
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import time
 
 import anyio
 from prefect import get_run_logger
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.objects import FlowRun, StateType, WorkerStatus
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 
@@ -27,7 +27,8 @@ from qinglian.core.errors import QinglianError
 from qinglian.core.settings import get_settings
 from tasks.phase_pass import PassPlan, SubtreePlan
 
-POLL_SECONDS = 1.0
+# Each waiting subtree polls its run: 31 provinces at 1 s were the server's busiest endpoint.
+POLL_SECONDS = 3.0
 _MAX_ATTEMPTS = 50
 _WAITING = (StateType.SCHEDULED, StateType.PENDING)
 
@@ -83,27 +84,36 @@ async def run_on_workers(context: PhaseContext, plan: PassPlan, subtree: Subtree
 
 
 async def _wait(run: FlowRun, subtree: SubtreePlan, worker_wait: float) -> FlowRun:
-    """Poll until the run is final; no worker taking it within ``worker_wait`` is an error."""
-    waiting_since = time.monotonic()
+    """Poll until the run is final. Waiting in the queue while the pool has a worker online is
+    fine (a national phase queues 31 provinces on a few slots); ``worker_wait`` seconds with
+    the run waiting and no worker online is an error, not a hang."""
+    unattended_since = time.monotonic()
     async with get_client() as client:
         while True:
             run = await client.read_flow_run(run.id)
             state = run.state
             if state is not None and state.is_final():
                 return run
-            if state is not None and state.type in _WAITING:
-                if time.monotonic() - waiting_since > worker_wait:
-                    raise QinglianError(
-                        f"子树 {subtree.root.code} 的运行等待 {worker_wait:.0f} 秒仍无 worker "
-                        "接手：请在工作池 qinglian 启动 worker（prefect worker start --pool "
-                        "qinglian），再重新运行本阶段",
-                        f"no worker took the run of subtree {subtree.root.code} within "
-                        f"{worker_wait:.0f} s: start a worker on pool qinglian (prefect worker "
-                        "start --pool qinglian), then run the phase again",
-                    )
-            else:
-                waiting_since = time.monotonic()
+            waiting = state is not None and state.type in _WAITING
+            if not waiting or await _workers_online(client, run):
+                unattended_since = time.monotonic()
+            elif time.monotonic() - unattended_since > worker_wait:
+                raise QinglianError(
+                    f"子树 {subtree.root.code} 的运行等待 {worker_wait:.0f} 秒仍无 worker "
+                    "接手：请在工作池 qinglian 启动 worker（prefect worker start --pool "
+                    "qinglian），再重新运行本阶段",
+                    f"no worker took the run of subtree {subtree.root.code} within "
+                    f"{worker_wait:.0f} s: start a worker on pool qinglian (prefect worker "
+                    "start --pool qinglian), then run the phase again",
+                )
             await anyio.sleep(POLL_SECONDS)
+
+
+async def _workers_online(client: PrefectClient, run: FlowRun) -> bool:
+    if not run.work_pool_name:
+        return False
+    workers = await client.read_workers_for_work_pool(run.work_pool_name)
+    return any(worker.status is WorkerStatus.ONLINE for worker in workers)
 
 
 async def _check_deployment(name: str) -> None:
