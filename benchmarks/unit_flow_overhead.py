@@ -16,6 +16,7 @@ Targets (issue 11): plain ÷ shipped ≥ 8×; shipped ÷ bare async ≤ 1.2×.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import statistics
 import sys
@@ -31,6 +32,9 @@ os.environ["QINGLIAN_HOME"] = str(HOME)
 os.environ.pop("QINGLIAN_DATABASE_URL", None)
 os.environ["PREFECT_HOME"] = str(HOME / "prefect")  # its own ephemeral API database
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+# As the CLI runs flows: its Prefect defaults and its embedded API server (qinglian.cli).
+importlib.import_module("qinglian.cli")
 
 from prefect import flow  # noqa: E402
 
