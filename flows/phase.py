@@ -18,6 +18,7 @@ from prefect.context import TagsContext
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 
+from flows.remote import run_on_workers
 from flows.subtree import run_subtree
 from flows.units import holding, publish, unit_labels
 from models.enums import Level
@@ -121,10 +122,11 @@ async def _phase(params: PhaseRunInput) -> UnitOutcome:
     if plan.resumed:
         done = [subtree.root.code for subtree in plan.subtrees if subtree.published]
         logger.info(
-            "继续上次未完成的计算（第 %s 次）：已完成的子树 %s 个，不再重算 / resuming the pass: "
-            "%s finished subtrees are not computed again",
+            "继续上次未完成的计算（第 %s 轮）：已完成的子树 %s 个，不再重算 / resuming the pass "
+            "(round %s): %s finished subtrees are not computed again",
             plan.generation,
             len(done),
+            plan.generation,
             len(done),
         )
     progress.phase_started(context.phase_title, plan.total, _ui_url())
@@ -167,8 +169,6 @@ async def _subtrees(context: PhaseContext, plan: PassPlan, where: str) -> None:
     if not todo:
         return
     if where == "workers":
-        from flows.remote import run_on_workers
-
         outcomes = await asyncio.gather(
             *(run_on_workers(context, plan, subtree) for subtree in todo), return_exceptions=True
         )
