@@ -20,10 +20,10 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.remote import run_on_workers
 from flows.subtree import run_subtree
-from flows.units import holding, publish, unit_labels
+from flows.units import holding, publish, unit_labels, unit_params
 from models.enums import Level
 from models.flow_inputs import PhaseRunInput, SubtreeRunInput
-from models.outcome import PhaseContext, UnitOutcome, UnitRunInput
+from models.outcome import PhaseContext, UnitOutcome
 from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
 from qinglian.core import locks, progress
 from qinglian.core.clock import today_in_china
@@ -215,17 +215,7 @@ async def _top(context: PhaseContext, plan: PassPlan, as_of: date) -> UnitOutcom
         return subtree_outcomes(plan.pass_id, [root_id])[root_id]
     results = compute_top(context, plan, as_of)
     elsewhere = subtree_outcomes(plan.pass_id, [subtree.root.unit_id for subtree in plan.subtrees])
-    params = UnitRunInput(
-        pass_id=plan.pass_id,
-        campaign_id=context.campaign_id,
-        phase_id=context.phase_id,
-        phase_key=context.phase_key,
-        phase_title=context.phase_title,
-        activities=context.activities,
-        unit=context.root,
-        as_of=as_of,
-        run_depth=plan.run_depth,
-    )
+    params = unit_params(context, plan.pass_id, context.root, as_of, plan.run_depth)
     with holding(plan.pass_id, results, elsewhere):
         return await publish(params, results, lend=False)
 

@@ -15,9 +15,9 @@ from contextlib import AbstractContextManager
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.units import has_slots, holding, publish
+from flows.units import has_slots, holding, publish, unit_params
 from models.flow_inputs import SubtreeRunInput
-from models.outcome import UnitOutcome, UnitRunInput
+from models.outcome import UnitOutcome
 from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.core import locks
 from qinglian.core.db import session_scope
@@ -60,20 +60,12 @@ async def run_subtree(params: SubtreeRunInput) -> UnitOutcome:
     with subtree_lock(params.pass_id, params.unit_code):
         results = compute_subtree(pass_context)
         unit = pass_context.unit
-        unit_params = UnitRunInput(
-            pass_id=params.pass_id,
-            campaign_id=context.campaign_id,
-            phase_id=context.phase_id,
-            phase_key=context.phase_key,
-            phase_title=context.phase_title,
-            activities=context.activities,
-            unit=unit,
-            as_of=pass_context.as_of,
-            run_depth=pass_context.run_depth,
+        root = unit_params(
+            context, params.pass_id, unit, pass_context.as_of, pass_context.run_depth
         )
         # Started by a phase run in this process, this run holds one of the pass's slots.
         local = has_slots(params.pass_id)
         with holding(params.pass_id, results):
-            outcome = await publish(unit_params, results, lend=local)
+            outcome = await publish(root, results, lend=local)
         subtree_published(params.pass_id, unit.unit_id)
     return outcome

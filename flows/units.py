@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import date
 from typing import TypeVar
 
 from prefect import flow
@@ -20,7 +21,7 @@ from prefect.context import TagsContext
 from prefect.settings import PREFECT_API_URL
 
 from models.enums import Level
-from models.outcome import UnitOutcome, UnitResult, UnitRunInput
+from models.outcome import PhaseContext, UnitOutcome, UnitRef, UnitResult, UnitRunInput
 from qinglian.core import progress
 from qinglian.core.errors import QinglianError
 from qinglian.core.settings import get_settings
@@ -100,6 +101,23 @@ def holding(
             _held.pop(pass_id, None)
             _slots.pop(pass_id, None)
             _elsewhere.pop(pass_id, None)
+
+
+def unit_params(
+    context: PhaseContext, pass_id: int, unit: UnitRef, as_of: date, depth: Level
+) -> UnitRunInput:
+    """A unit run's parameters in a pass: ids and names only (its figures stay in the pass)."""
+    return UnitRunInput(
+        pass_id=pass_id,
+        campaign_id=context.campaign_id,
+        phase_id=context.phase_id,
+        phase_key=context.phase_key,
+        phase_title=context.phase_title,
+        activities=context.activities,
+        unit=unit,
+        as_of=as_of,
+        run_depth=depth,
+    )
 
 
 def unit_labels(campaign_id: int, phase_key: str, level: Level, province: str | None) -> set[str]:

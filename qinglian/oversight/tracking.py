@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Campaign, Deliverable, DeliverableStatus, Finding, Level, Phase, Unit
+from models.outcome import DeliverableView
 from models.rate import ReportingRate
 from qinglian.campaigns.lookup import campaign_root, get_campaign, get_phase
 from qinglian.campaigns.templates import get_template
@@ -17,14 +18,6 @@ from qinglian.core.errors import NotFoundError
 from qinglian.declarations.completeness import CadreForm, cadre_forms, forms_rate
 from qinglian.org.units import get_unit_by_code, subtree
 from qinglian.rules.status import deliverable_status
-
-
-class DeliverableView(BaseModel):
-    kind: str
-    title: str
-    due_on: date
-    submitted_on: date | None
-    status: DeliverableStatus
 
 
 class UnitProgress(BaseModel):

@@ -7,10 +7,9 @@ from datetime import date
 
 from models import FindingCategory, Level
 from models.enums import RectificationStatus
-from models.outcome import PhaseContext, UnitForms, UnitOutcome, UnitResult
+from models.outcome import DeliverableView, PhaseContext, UnitForms, UnitOutcome, UnitResult
 from models.rate import ReportingRate
 from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, UnitSummary
-from qinglian.oversight.tracking import DeliverableView
 
 
 def artifact_key(campaign_id: int, phase_key: str, suffix: int | str) -> str:
@@ -71,7 +70,7 @@ def run_table_rows(
     figures and its parent's name. A unit with neither lists its own deliverables.
     """
     if not runs and not rows:
-        return unit_table_rows(result.deliverables, [])  # type: ignore[arg-type]
+        return unit_table_rows(result.deliverables, [])
     table = unit_table_rows([], runs)
     for row in table:
         row["上级单位"] = result.unit.name
