@@ -23,6 +23,9 @@ class Campaign(SQLModel, table=True):
     start_on: date
     completed_on: date | None = None  # set when the root's comprehensive report is produced
     report_path: str | None = Field(default=None, max_length=1000)
+    # The day a replayed campaign (the demo) stands on: the portal shows it "as of" this day
+    # instead of today in China. Unset for a live campaign.
+    simulated_as_of: date | None = None
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -382,3 +382,29 @@ class VerificationOutcome(LabelledEnum):
 
 
 labelled(VerificationOutcome, {"passed": "验收通过", "rejected": "整改不到位，退回"})
+
+
+class AccountRole(LabelledEnum):
+    """What a portal account may do at its unit (an admin: over the unit's whole subtree)."""
+
+    office = "office"
+    head = "head"
+    discipline = "discipline"
+    admin = "admin"
+
+
+labelled(
+    AccountRole,
+    {"office": "办公室填报员", "head": "单位负责人", "discipline": "纪检", "admin": "管理员"},
+)
+
+
+class UploadPurpose(LabelledEnum):
+    """What an uploaded file was given for."""
+
+    forms = "forms"
+    evidence = "evidence"
+    summary = "summary"
+
+
+labelled(UploadPurpose, {"forms": "报告表", "evidence": "佐证材料", "summary": "阶段性总结"})

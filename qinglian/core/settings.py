@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         description="How long a subtree run may wait for a worker before the phase fails",
     )
 
+    portal_max_upload_mb: int = Field(
+        default=20, ge=1, le=200, description="The largest file the portal accepts, in MiB"
+    )
+    portal_secure_cookies: bool = Field(
+        default=True,
+        description="Session cookies only over HTTPS (browsers treat http://localhost as secure)",
+    )
+
     @field_validator("home")
     @classmethod
     def _home_is_a_folder(cls, home: Path) -> Path:

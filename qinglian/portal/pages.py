@@ -1,0 +1,48 @@
+"""Server-rendered pages: Jinja2 templates shipped in the package, escaped by default.
+
+Every link is built with :func:`href`, so the portal works under a reverse proxy's
+``--root-path``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from qinglian.accounts.sessions import SessionUser
+from qinglian.portal.deps import CSRF_FIELD
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.autoescape = True  # every template, whatever its name ends with
+
+
+def href(request: Request, path: str) -> str:
+    """A path inside the portal, under the proxy's root path."""
+    return f"{request.scope.get('root_path', '').rstrip('/')}{path}"
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: SessionUser | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page: the template with the user, its CSRF token and :func:`href` at hand."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": user.csrf_token if user else context.pop("csrf_token", ""),
+            "href": lambda path: href(request, path),
+            **context,
+        },
+        status_code=status_code,
+    )
