@@ -16,15 +16,19 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from models.account import Account
 from models.enums import AccountRole
-from qinglian.accounts.accounts import add_account
+from qinglian.accounts.passwords import hash_password
 from qinglian.core import db
+from qinglian.org.units import get_unit_by_code
 from qinglian.portal.app import create_app
 from tests.databases import DATABASES
 from tests.factories import FB, JS, LYG, Qinglian, launch_seed_campaign, qinglian_cli
 
 PASSWORD = "Portal-Test-2012"
+_HASH = hash_password(PASSWORD)
 UNITS = {"FB": FB, "LYG": LYG, "JS": JS}
 # A day inside the find phase, before the forms' deadlines cascade past it.
 DAY = date(2012, 7, 20)
@@ -83,20 +87,31 @@ def set_portal_day(campaign_id: int, day: date | None) -> None:
         session.add(campaign)
 
 
+def add_accounts(session: Session) -> None:
+    """One account per role at each of :data:`UNITS`, password :data:`PASSWORD` (hashed once:
+    argon2 costs a tenth of a second a hash, by design)."""
+    for short, code in UNITS.items():
+        unit = get_unit_by_code(session=session, code=code)
+        assert unit.id is not None
+        for role in AccountRole:
+            session.add(
+                Account(
+                    login=f"{short.lower()}-{role.value}",
+                    unit_id=unit.id,
+                    role=role,
+                    password_hash=_HASH,
+                    must_change_password=False,
+                )
+            )
+    session.flush()
+
+
 def make_portal(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
     with qinglian_cli(kind, tmp_path, monkeypatch) as cli:
         db.ensure_schema()
         with db.session_scope() as session:
             campaign_id = launch_seed_campaign(session, tmp_path)
-            for short, code in UNITS.items():
-                for role in AccountRole:
-                    add_account(
-                        session=session,
-                        unit_code=code,
-                        role=role,
-                        login=f"{short.lower()}-{role.value}",
-                        password=PASSWORD,
-                    )
+            add_accounts(session)
         set_portal_day(campaign_id, DAY)
         portal = Portal(cli=cli, campaign_id=campaign_id, home=cli.home)
         try:

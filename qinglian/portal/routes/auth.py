@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qinglian.accounts.accounts import LoginFailed, authenticate, change_password
-from qinglian.accounts.sessions import close_session, open_session
+from qinglian.accounts.sessions import close_session, open_session, purge_expired
 from qinglian.core import db
 from qinglian.core.errors import QinglianError
 from qinglian.core.settings import get_settings
@@ -105,6 +105,7 @@ def log_in(login: str, password: str) -> str | None:
         except LoginFailed:
             return None  # the session still commits: the failure counts towards a lock-out
         assert account.id is not None
+        purge_expired(session=session, now=now())
         token, _row = open_session(session=session, account_id=account.id, now=now())
         return token
 
