@@ -39,6 +39,7 @@ class _Qinglian(LazyGroup):
             "serve",
             "在本机提供各部署，供 Prefect 界面触发 / serve the deployments for the Prefect UI.",
         ),
+        "portal": _command("portal", "运行单位网络直报门户 / serve the units' web portal."),
         "status": _command("status", "上报进度及逐级汇总 / reporting progress rolled up the tree."),
         "report": _command(
             "report",
@@ -50,6 +51,7 @@ class _Qinglian(LazyGroup):
         "db": _group("db", "数据库 / database"),
         "prefect": _group("prefect_setup", "Prefect 服务设置 / Prefect server setup"),
         "units": _group("units", "单位 / org units"),
+        "users": _group("users", "门户账号 / portal accounts"),
         "cadres": _group("cadres", "适用对象干部 / in-scope cadres"),
         "templates": _group("templates", "活动模板 / campaign templates"),
         "campaign": _group("campaign", "专项活动 / campaigns"),

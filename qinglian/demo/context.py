@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.core import db
 from qinglian.demo.summarize import demo_narratives, write_narratives_xlsx
 from qinglian.reporting.import_narratives import import_narratives
@@ -31,3 +32,10 @@ class DemoRun:
         write_narratives_xlsx(rows, path)
         with db.session_scope() as session:
             import_narratives(session=session, campaign_id=self.campaign_id, path=path, as_of=as_of)
+
+    def stand_on(self, day: date) -> None:
+        """The campaign stands on the demo's day: the portal shows it as of this day."""
+        with db.session_scope() as session:
+            campaign = get_campaign(session=session, campaign_id=self.campaign_id)
+            campaign.simulated_as_of = day
+            session.add(campaign)

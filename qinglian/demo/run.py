@@ -9,13 +9,22 @@ from rich.console import Console
 from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.settings import get_settings
+from qinglian.demo.accounts import accounts_table, demo_accounts
 from qinglian.demo.context import DemoRun
 from qinglian.demo.mobilize import due_items
 from qinglian.demo.steps_find import find_phase
 from qinglian.demo.steps_mobilize import mobilize_phase
 from qinglian.demo.steps_rectify import rectify_phase
 from qinglian.demo.steps_summarize import summarize_phase
-from qinglian.demo.timeline import ROOT, SEED, SUMMARIZE_AS_OF, TEMPLATE
+from qinglian.demo.timeline import (
+    FIND_AS_OF,
+    MOBILIZE_AS_OF,
+    RECTIFY,
+    ROOT,
+    SEED,
+    SUMMARIZE_AS_OF,
+    TEMPLATE,
+)
 from qinglian.demo.tree import demo_cadres, demo_units, write_csv, write_units_xlsx
 from qinglian.org.import_cadres import import_cadres
 from qinglian.org.import_units import import_units
@@ -48,10 +57,18 @@ def run_demo(console: Console) -> None:
         f"{len(cadres)} 名适用对象 in-scope cadres"
     )
     run = DemoRun(console=console, campaign_id=campaign_id, folder=folder, rng=rng)
+    # The portal shows the campaign as of the day the demo has reached.
+    run.stand_on(campaign.start_on)
     mobilize_phase(run, mobilize_dues, campaign.start_on, len(units))
+    run.stand_on(MOBILIZE_AS_OF[-1])
     find_phase(run, cadres, units, find_dues, campaign.start_on)
+    run.stand_on(FIND_AS_OF[-1])
     rectify_phase(run)
+    run.stand_on(RECTIFY.end)
     reports = summarize_phase(run)
+    run.stand_on(SUMMARIZE_AS_OF)
+    with db.session_scope(settings) as session:
+        accounts = demo_accounts(session=session)
     console.print(
         f"\n数据库 database: {settings.effective_database_url}\n"
         f"导入文件 input files: {folder}\n"
@@ -67,3 +84,11 @@ def run_demo(console: Console) -> None:
     console.print("\n书面综合情况报告 the comprehensive report:")
     for path in reports:
         console.print(f"  {path}")
+    console.print()
+    console.print(accounts_table(accounts))
+    console.print(
+        f"网络直报门户 portal: run `qinglian portal`, then open http://127.0.0.1:8600/login "
+        f"(as of {SUMMARIZE_AS_OF}; sign in with an account above; "
+        "accounts: qinglian users list)",
+        soft_wrap=True,
+    )
