@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -10,7 +9,6 @@ from rich.table import Table
 from rich.text import Text
 
 from models.rate import ReportingRate
-from qinglian.campaigns.lookup import get_campaign, get_phase
 from qinglian.cli.common import (
     UNIT_CODE,
     AsOf,
@@ -22,9 +20,8 @@ from qinglian.cli.common import (
 )
 from qinglian.cli.database import DatabaseGroup
 from qinglian.core import db
-from qinglian.declarations.completeness import cadre_forms, missing_cadres
-from qinglian.org.units import get_unit_by_code
-from qinglian.oversight.tracking import UnitProgress, campaign_progress, unit_deliverables
+from qinglian.oversight.status_json import status_document, status_text, unit_status
+from qinglian.oversight.tracking import UnitProgress
 from qinglian.reporting.artifacts import percent
 
 app = typer.Typer(cls=DatabaseGroup)
@@ -43,50 +40,18 @@ def status(
     campaign_id = campaign_id_option(campaign)
     day = as_of_or_today(as_of)
     with db.session_scope() as session:
-        record = get_campaign(session=session, campaign_id=campaign_id)
-        progress = campaign_progress(
-            session=session,
-            campaign_id=campaign_id,
-            as_of=day,
-            unit_code=unit,
-            phase_key=phase,
-        )
-        own = unit_deliverables(
-            session=session,
-            campaign_id=campaign_id,
-            unit_id=progress.unit_id,
-            phase_id=get_phase(session=session, campaign=record, key=phase).id if phase else None,
-            as_of=day,
-        )
-        # Who has not filed is for the unit's own office: only with --unit, only its own cadres.
-        overdue = (
-            missing_cadres(
-                cadre_forms(
-                    session=session,
-                    campaign=record,
-                    root=get_unit_by_code(session=session, code=unit),
-                    as_of=day,
-                    own_only=True,
-                ).get(progress.unit_id, [])
-            )
-            if unit and progress.forms is not None
-            else []
+        gathered = unit_status(
+            session=session, campaign_id=campaign_id, as_of=day, unit_code=unit, phase=phase
         )
     if as_json:
-        payload: dict[str, object] = {
-            "schema": "qinglian.status/1",
-            "campaign": {"id": record.id, "template": record.template_key, "title": record.title},
-            "phase": phase,
-            "as_of": day.isoformat(),
-            "unit": progress.as_json(),
-        }
-        if unit and progress.forms is not None:
-            payload["missing_forms"] = [
-                {"staff_no": f.staff_no, "name": f.name, "due_on": f.due_on.isoformat()}
-                for f in overdue
-            ]
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        typer.echo(status_text(status_document(gathered)))
         return
+    record, progress, own, overdue = (
+        gathered.campaign,
+        gathered.progress,
+        gathered.own,
+        gathered.overdue,
+    )
     console.print(
         f"{record.title}  专项活动 {record.id}  截至 {day}" + (f"  阶段 {phase}" if phase else ""),
         highlight=False,

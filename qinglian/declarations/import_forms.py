@@ -39,13 +39,15 @@ from datetime import date
 from pathlib import Path
 
 from pydantic import Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from models import Unit
 from models.enums import DeliverableStatus
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.core.gc_pause import gc_paused
 from qinglian.declarations.form_checks import (
+    CadreRef,
     check_forms,
     load_cadres,
     reject_whole_forms,
@@ -58,7 +60,8 @@ from qinglian.declarations.form_sources import read_form_sheets
 from qinglian.declarations.form_writes import plan_changes, write_declarations
 from qinglian.exchange.quarantine import check_errors
 from qinglian.exchange.report import ImportReport
-from qinglian.rules.scope import three_years_before
+from qinglian.org.units import get_unit_by_code
+from qinglian.rules.scope import files_declaration, three_years_before
 
 _SHOWN_CADRES = 20
 
@@ -104,10 +107,15 @@ def import_forms(
     as_of: date,
     skip_invalid: bool = False,
     reason: str | None = None,
+    unit_code: str | None = None,
 ) -> FormImportReport:
-    """Import the report forms of a workbook or CSV set into a campaign (see module docs)."""
+    """Import the report forms of a workbook or CSV set into a campaign (see module docs).
+
+    With ``unit_code`` (a unit reporting for itself), every form must be one of that unit's
+    own cadres that its template lists: a form of any other cadre refuses the whole file.
+    """
     with gc_paused():
-        return _import(session, path, campaign_id, as_of, skip_invalid, reason)
+        return _import(session, path, campaign_id, as_of, skip_invalid, reason, unit_code)
 
 
 def _import(
@@ -117,6 +125,7 @@ def _import(
     as_of: date,
     skip_invalid: bool,
     reason: str | None,
+    unit_code: str | None,
 ) -> FormImportReport:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     root = campaign_root(session=session, campaign=campaign)
@@ -142,6 +151,10 @@ def _import(
     # A merged or formula cell can leave a whole row looking empty: it still counts.
     stray = [error for errors in quirks.values() for error in errors]
     cadres = load_cadres(session, sorted({row.staff_no for row in rows if row.staff_no}))
+    if unit_code is not None:
+        _check_own_cadres(
+            session, path.name, unit_code, list(cadres.values()), start_on=campaign.start_on
+        )
     forms, not_filled = check_forms(
         rows,
         cadres,
@@ -183,3 +196,46 @@ def _import(
         report.forms_rejected = len({row.staff_no or id(row) for row in rows if not row.ok})
         report.rejected_file = write_rejected_forms(path, tables, rows)
     return report
+
+
+def _check_own_cadres(
+    session: Session, file: str, unit_code: str, cadres: Sequence[CadreRef], *, start_on: date
+) -> None:
+    """Refuse the whole file if a form is not of a cadre that ``unit_code``'s template lists."""
+    unit = get_unit_by_code(session=session, code=unit_code)
+    foreign = sorted((c for c in cadres if c.unit_id != unit.id), key=lambda c: c.staff_no)
+    if foreign:
+        owners = {
+            row.id: row
+            for row in session.exec(
+                select(Unit).where(col(Unit.id).in_(sorted({c.unit_id for c in foreign})))
+            )
+        }
+        shown = foreign[:_SHOWN_CADRES]
+        zh = "；".join(
+            f"{c.staff_no} {c.name} 属于 {owners[c.unit_id].code}（{owners[c.unit_id].name}）"
+            for c in shown
+        )
+        en = "; ".join(
+            f"{c.staff_no} belongs to {owners[c.unit_id].code} ({owners[c.unit_id].name})"
+            for c in shown
+        )
+        more = len(foreign) - len(shown)
+        raise QinglianError(
+            f"{file}: 这是其他单位干部的报告表，{unit.name}（{unit.code}）只能上报本单位干部的"
+            f"报告表；未导入任何数据：{zh}{f' 等 {len(foreign)} 人' if more else ''}",
+            f"{file}: this holds forms of another unit's cadres; {unit.code} may only submit "
+            f"its own cadres' forms; nothing imported: {en}{f' and {more} more' if more else ''}",
+        )
+    departed = sorted(
+        (c for c in cadres if not files_declaration(c.left_on, start_on)),
+        key=lambda c: c.staff_no,
+    )
+    if departed:
+        raise QinglianError(
+            f"{file}: 以下干部离任已满三年，不在{unit.name}报告表模板所列干部中；未导入任何数据："
+            + "、".join(f"{c.staff_no} {c.name}" for c in departed[:_SHOWN_CADRES]),
+            f"{file}: these cadres left office more than three years ago and are not on "
+            f"{unit.code}'s template; nothing imported: "
+            + ", ".join(c.staff_no for c in departed[:_SHOWN_CADRES]),
+        )
