@@ -8,4 +8,9 @@ office uses: the demo writes XLSX/CSV files and imports them.
 
 :mod:`~qinglian.demo.run` runs it: the calendar is in ``timeline``, each phase's steps in
 ``steps_*``, the rows each phase imports in the data modules named after the phase.
+
+``qinglian demo --template KEY`` runs any other template (conduct-2007, conduct-2023) on a small
+district (:mod:`~qinglian.demo.district`): :mod:`~qinglian.demo.conduct` reads the phases from
+the campaign as launched, so nothing in it names a template; 明查暗访, 公开承诺 and 公开曝光
+(:mod:`~qinglian.demo.visits`) follow from a phase's deliverables and activities.
 """

@@ -47,11 +47,22 @@ def run_demo(console: Console) -> None:
     with db.session_scope(settings) as session:
         import_units(session=session, path=units_path)
         import_cadres(session=session, path=cadres_path)
-        campaign, _ = launch_campaign(session=session, template_key=TEMPLATE, root_code=ROOT)
+        campaign, created = launch_campaign(session=session, template_key=TEMPLATE, root_code=ROOT)
         assert campaign.id is not None
         campaign_id = campaign.id
+        already_ran = not created and campaign.completed_on is not None
         mobilize_dues = due_items(session, campaign_id, "mobilize")
         find_dues = due_items(session, campaign_id, "find")
+    if already_ran:
+        # Its files were imported and its phases run already: running them again would amend
+        # every form without a reason. Say so and where to look; the accounts are reset.
+        console.print(
+            f"专项活动 campaign {campaign_id}（{TEMPLATE}）已于 {campaign.completed_on} 运行完毕，"
+            f"不再重复 / this campaign already ran in this home: "
+            f"qinglian status {campaign_id} --as-of {SUMMARIZE_AS_OF}"
+        )
+        _print_accounts(console)
+        return
     console.print(
         f"专项活动 campaign {campaign_id}: {campaign.title}；{len(units)} 个单位 units，"
         f"{len(cadres)} 名适用对象 in-scope cadres"
@@ -67,8 +78,6 @@ def run_demo(console: Console) -> None:
     run.stand_on(RECTIFY.end)
     reports = summarize_phase(run)
     run.stand_on(SUMMARIZE_AS_OF)
-    with db.session_scope(settings) as session:
-        accounts = demo_accounts(session=session)
     console.print(
         f"\n数据库 database: {settings.effective_database_url}\n"
         f"导入文件 input files: {folder}\n"
@@ -84,6 +93,13 @@ def run_demo(console: Console) -> None:
     console.print("\n书面综合情况报告 the comprehensive report:")
     for path in reports:
         console.print(f"  {path}")
+    _print_accounts(console)
+
+
+def _print_accounts(console: Console) -> None:
+    """The demo's portal accounts, made (or reset) now, and how to sign in with them."""
+    with db.session_scope() as session:
+        accounts = demo_accounts(session=session)
     console.print()
     console.print(accounts_table(accounts))
     console.print(

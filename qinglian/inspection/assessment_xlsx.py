@@ -32,6 +32,9 @@ _ASSESSMENT_COLUMNS: tuple[tuple[str, str | None, int], ...] = (
     ("工作滞后", None, 10),
     ("综合得分", _SCORE, 10),
 )
+# 通报曝光 (seed 004), before 综合得分, only when some unit was publicly exposed: the campaigns
+# that never expose anyone keep their table as it was.
+_EXPOSURES_COLUMN = ("通报曝光", _COUNT, 8)
 _MAX_WIDTH = 60
 
 
@@ -46,7 +49,11 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = ASSESSMENT_SHEET
-    write_row(sheet, 1, [header for header, _, _ in _ASSESSMENT_COLUMNS])
+    exposures = any(row.exposures for row in rows)
+    columns = _ASSESSMENT_COLUMNS
+    if exposures:
+        columns = (*_ASSESSMENT_COLUMNS[:-1], _EXPOSURES_COLUMN, _ASSESSMENT_COLUMNS[-1])
+    write_row(sheet, 1, [header for header, _, _ in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -66,13 +73,14 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
                 row.rectification_rate,
                 row.inspection_score,
                 "是" if row.lagging else "否",
+                *([row.exposures] if exposures else []),
                 row.composite,
             ],
         )
-    widths = [max(minimum, _display_width(header)) for header, _, minimum in _ASSESSMENT_COLUMNS]
+    widths = [max(minimum, _display_width(header)) for header, _, minimum in columns]
     for cells in sheet.iter_rows(min_row=2):
         for index, cell in enumerate(cells):
-            number_format = _ASSESSMENT_COLUMNS[index][1]
+            number_format = columns[index][1]
             if number_format is not None:
                 cell.number_format = number_format
             elif cell.value is not None:
@@ -80,7 +88,7 @@ def write_assessment_xlsx(rows: Sequence[AssessmentRow], path: Path) -> Path:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, _MAX_WIDTH)
     sheet.freeze_panes = "A2"
-    last = get_column_letter(len(_ASSESSMENT_COLUMNS))
+    last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{max(sheet.max_row, 1)}"
     return write_atomically(path, workbook.save)
 
