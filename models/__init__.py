@@ -1,7 +1,16 @@
 """SQLModel tables and pydantic schemas. No Prefect here."""
 
 # Every table module is imported so that SQLModel.metadata (and Alembic) sees them all.
-from models import account, complaint, inspection, outbox, phase_pass, rectification, summary  # noqa: F401
+from models import (  # noqa: F401
+    account,
+    adopted_plan,
+    complaint,
+    inspection,
+    outbox,
+    phase_pass,
+    rectification,
+    summary,
+)
 from models.cadre import Cadre, CadreCreate, CadrePublic
 from models.campaign import Campaign, Deliverable, LeadingGroupMember, Phase
 from models.enums import (

@@ -78,6 +78,9 @@ class Deliverable(DeliverableBase, table=True):
     recorded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # The unit whose adopted plan (models.adopted_plan) ``due_on`` comes from: its own, or the
+    # nearest ancestor's, cascaded down. NULL: the template's cascade from the campaign root.
+    due_plan_unit_id: int | None = Field(default=None, foreign_key="unit.id")
 
 
 class LeadingGroupMember(SQLModel, table=True):

@@ -94,6 +94,8 @@ class ReportData(BaseModel):
     rules_by_decision: dict[str, int] = Field(default_factory=dict)
     escalations: int = 0  # ladder steps sent about the subtree's overdue items
     lagging: list[LaggingLine] = Field(default_factory=list)
+    # Units whose adopted plan sets deadlines later than their parent's (计划时限晚于上级要求).
+    late_plans: list[LaggingLine] = Field(default_factory=list)
     inspections: list[InspectionLine] = Field(default_factory=list)
     children: list[ChildLine] = Field(default_factory=list)
     narratives: list[NarrativeLine] = Field(default_factory=list)

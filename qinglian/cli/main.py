@@ -56,6 +56,7 @@ class _Qinglian(LazyGroup):
         "templates": _group("templates", "活动模板 / campaign templates"),
         "campaign": _group("campaign", "专项活动 / campaigns"),
         "phase": _group("phase", "阶段 / phases"),
+        "plan": _group("plan", "本单位实施方案与时限 / a unit's own plan and calendar"),
         "deliver": _group("deliver", "登记上报事项 / record deliverables"),
         "forms": _group("forms", "《报告表》/ declaration forms"),
         "rules": _group("rules", "制度清单 / rules review"),

@@ -37,6 +37,7 @@ from models.report import (
 )
 from models.summary import CASE_LABELS, RULE_LABELS, SOURCE_LABELS, SummaryFigures
 from qinglian.campaigns.lookup import get_campaign
+from qinglian.campaigns.plans import late_plans
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import QinglianError
 from qinglian.org.units import get_unit_by_code
@@ -110,6 +111,19 @@ def collect_report_data(
             )
             for line in lagging
             if line.unit_id in unit_ids
+        ],
+        late_plans=[
+            LaggingLine(
+                name=late_unit.name,
+                reason="；".join(
+                    f"{item.title} {item.due_on}（上级 {item.parent_due_on}）"
+                    for item in plan.late()
+                )
+                + (f"；理由：{plan.late_reason}" if plan.late_reason else ""),
+            )
+            for late_unit, plan in late_plans(
+                session=session, campaign_id=campaign.id, path=unit.path
+            )
         ],
         inspections=_inspections(session, campaign.id, unit.path),
         children=[

@@ -26,6 +26,9 @@ def shortcomings(data: ReportData) -> list[str]:
         units = "；".join(f"{line.name}（{line.reason}）" for line in shown)
         more = f"等{len(data.lagging)}个单位" if len(data.lagging) > len(shown) else ""
         found.append(f"部分单位工作滞后或问题较多，共{len(data.lagging)}个：{units}{more}。")
+    if data.late_plans:
+        plans = "；".join(f"{line.name}（{line.reason}）" for line in data.late_plans)
+        found.append(f"计划时限晚于上级要求的单位{len(data.late_plans)}个：{plans}。")
     rate = data.deliverables
     if rate.missing or rate.late:
         parts = [f"未报{rate.missing}份"] if rate.missing else []
