@@ -46,7 +46,8 @@ class _Qinglian(LazyGroup):
             "书面综合情况报告（Word/Markdown/PDF）/ write the comprehensive report of a subtree.",
         ),
         "demo": _command(
-            "demo", "运行 2012 年防止利益冲突专项活动演示 / run the 2012 campaign demo end to end."
+            "demo",
+            "运行专项活动演示（默认 2012 年防止利益冲突专项活动）/ run a campaign demo end to end.",
         ),
         "db": _group("db", "数据库 / database"),
         "prefect": _group("prefect_setup", "Prefect 服务设置 / Prefect server setup"),
