@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -23,6 +23,7 @@ from qinglian.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from qinglian.core.clock import as_utc
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.org.units import get_unit_by_code
 
@@ -152,7 +153,7 @@ def authenticate(*, session: Session, login: str, password: str, now: datetime) 
     ok = verify_password(account.password_hash if account else None, password)
     if account is None:
         raise LoginFailed()
-    locked = account.locked_until is not None and _aware(account.locked_until) > now
+    locked = account.locked_until is not None and as_utc(account.locked_until) > now
     if account.disabled or locked:
         raise LoginFailed()
     if not ok:
@@ -189,11 +190,6 @@ def end_sessions(*, session: Session, account_id: int, keep: int | None = None) 
             session.delete(row)
             ended += 1
     return ended
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _id(account: Account) -> int:

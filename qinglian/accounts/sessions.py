@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
 from models import Unit
 from models.account import Account, PortalSession
 from models.enums import AccountRole
+from qinglian.core.clock import as_utc
 
 IDLE = timedelta(hours=2)
 ABSOLUTE = timedelta(hours=12)
@@ -74,10 +75,10 @@ def find_session(*, session: Session, token: str, now: datetime) -> SessionUser 
     if found is None:
         return None
     row, account, unit = found
-    if account.disabled or _aware(row.expires_at) <= now or _aware(row.last_seen_at) + IDLE <= now:
+    if account.disabled or as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + IDLE <= now:
         session.delete(row)
         return None
-    if now - _aware(row.last_seen_at) >= _TOUCH_EVERY:
+    if now - as_utc(row.last_seen_at) >= _TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
     assert row.id is not None and account.id is not None and unit.id is not None
@@ -92,7 +93,7 @@ def find_session(*, session: Session, token: str, now: datetime) -> SessionUser 
         unit_path=unit.path,
         csrf_token=row.csrf_token,
         must_change_password=account.must_change_password,
-        expires_at=min(_aware(row.expires_at), _aware(row.last_seen_at) + IDLE),
+        expires_at=min(as_utc(row.expires_at), as_utc(row.last_seen_at) + IDLE),
     )
 
 
@@ -108,8 +109,3 @@ def purge_expired(*, session: Session, now: datetime) -> int:
         )
     )
     return result.rowcount or 0
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

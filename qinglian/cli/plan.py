@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +16,7 @@ from qinglian.campaigns.plans import PlanOutcome, adopt_plan, read_plan
 from qinglian.campaigns.templates import get_template
 from qinglian.cli.common import UNIT_CODE, CampaignArg, console, friendly
 from qinglian.cli.database import database_app, in_session, record_input
-from qinglian.core.clock import CHINA
+from qinglian.core.clock import china_minute
 from qinglian.core.errors import QinglianError
 
 app = database_app("plan", "本单位实施方案与时限 / a unit's own plan and calendar")
@@ -107,7 +107,7 @@ def plan_show(campaign: CampaignArg, unit: UnitOption) -> None:
         history.add_row(
             str(version.version),
             version.source_name,
-            _china_time(version.adopted_at),
+            china_minute(version.adopted_at),
             version.adopted_by,
             note,
         )
@@ -185,12 +185,6 @@ def _change(current: date, new: date, late: bool) -> str:
     days = (new - current).days
     word = "推迟" if days > 0 else "提前"
     return f"{current} → {new}（{word} {abs(days)} 天）{flag}"
-
-
-def _china_time(moment: datetime) -> str:
-    # SQLite keeps no time zone: what it returns was written in UTC.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _day(day: date | None) -> str:

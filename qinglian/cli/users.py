@@ -23,7 +23,7 @@ from qinglian.accounts.accounts import (
 )
 from qinglian.cli.common import UNIT_CODE, coded, console, friendly
 from qinglian.cli.database import database_app, in_session
-from qinglian.core.clock import CHINA
+from qinglian.core.clock import as_utc, china_minute
 from qinglian.core.errors import QinglianError
 
 app = database_app("users", "门户账号 / portal accounts")
@@ -145,12 +145,9 @@ def _locked(account: AccountPublic, now: datetime) -> str:
     until = account.locked_until
     if until is None:
         return ""
-    until = until if until.tzinfo else until.replace(tzinfo=UTC)  # SQLite: naive, in UTC
+    until = as_utc(until)
     return f"至 until {_moment(until)}" if until > now else ""
 
 
 def _moment(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return china_minute(moment) if moment is not None else ""
