@@ -24,7 +24,10 @@ def sees_subtree(user: SessionUser) -> bool:
 
 
 def may_see(user: SessionUser, unit: Unit) -> bool:
-    """Whether ``unit`` is the user's own unit, or below it for an admin."""
+    """Whether ``unit`` is the user's own unit, or below it for an admin. A discipline account
+    sees no unit page yet: its pages (the case desk) come with the confidentiality work."""
+    if user.role is AccountRole.discipline:
+        return False
     if unit.id == user.unit_id:
         return True
     return sees_subtree(user) and unit.path.startswith(user.unit_path)
@@ -41,8 +44,5 @@ def unit_in_scope(*, session: Session, user: SessionUser, code: str) -> Unit:
 
 
 def may_change(user: SessionUser, unit: Unit) -> bool:
-    """Office and head change their own unit's records; an admin its subtree; discipline, none
-    here (its pages come with the case desk)."""
-    if user.role is AccountRole.discipline:
-        return False
+    """Office and head change their own unit's records; an admin its subtree."""
     return may_see(user, unit)

@@ -188,7 +188,7 @@ def test_a_reset_ends_every_session(session: Session, tree: dict[str, int]) -> N
         ("office", "JS-LYG", False, False),
         ("office", "MOH", False, False),
         ("head", "JS", True, True),
-        ("discipline", "JS", True, False),
+        ("discipline", "JS", False, False),
         ("admin", "JS", True, True),
         ("admin", "JS-LYG", True, True),
         ("admin", "MOH", False, False),
