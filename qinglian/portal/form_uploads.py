@@ -22,7 +22,7 @@ from models.account import Receipt, Upload
 from models.enums import UploadPurpose
 from qinglian.accounts.sessions import SessionUser
 from qinglian.core import db
-from qinglian.core.clock import CHINA
+from qinglian.core.clock import CHINA, as_utc
 from qinglian.core.errors import ImportRejected, QinglianError, RowError
 from qinglian.core.settings import get_settings
 from qinglian.declarations.completeness import cadre_forms, sync_forms_deliverable
@@ -184,7 +184,7 @@ def form_receipts(*, session: Session, campaign_id: int, unit_id: int) -> list[P
         PastReceipt(
             number=receipt.number,
             file=filename or str(receipt.detail.get("file", "")),
-            received_at=receipt.created_at.astimezone(CHINA),
+            received_at=as_utc(receipt.created_at).astimezone(CHINA),
             detail=receipt.detail,
         )
         for receipt, filename in rows

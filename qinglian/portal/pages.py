@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from qinglian.accounts.sessions import SessionUser
+from qinglian.core.clock import china_minute
 from qinglian.portal.deps import CSRF_FIELD
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True  # every template, whatever its name ends with
+TEMPLATES.env.filters["china_minute"] = china_minute  # stored moments as offices read them
 
 
 def href(request: Request, path: str) -> str:
