@@ -14,7 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.core.settings import get_settings
-from qinglian.portal.deps import Busy, CsrfRefused, LoginRequired, PasswordChangeRequired
+from qinglian.portal.deps import (
+    SESSION_COOKIE,
+    Busy,
+    CsrfRefused,
+    LoginRequired,
+    PasswordChangeRequired,
+)
 from qinglian.portal.limits import BodyLimit
 from qinglian.portal.pages import href, render
 from qinglian.portal.routes import (
@@ -94,7 +100,11 @@ def _errors(app: FastAPI) -> None:
                 status_code=401,
             )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(href(request, f"/login?next={quote(target)}"), status_code=303)
+        # A cookie that no longer opens a session: it expired, or it was logged out elsewhere.
+        expired = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+        return RedirectResponse(
+            href(request, f"/login?next={quote(target)}{expired}"), status_code=303
+        )
 
     @app.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, _exc: PasswordChangeRequired) -> Response:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from models.account import PortalSession
 from models.enums import AccountRole
 from qinglian.accounts.accounts import add_account
 from qinglian.core import db
@@ -51,3 +56,16 @@ def test_one_time_password_must_be_changed_first(portal: Portal) -> None:
     )
     assert response.status_code == 303
     assert client.get("/").headers["location"] == "/units/JS-LYG-FB"
+
+
+def test_an_expired_session_says_so_on_the_login_page(portal: Portal) -> None:
+    client = portal.client("FB", "office")
+    with db.session_scope() as session:
+        for row in session.exec(select(PortalSession)):
+            row.expires_at = datetime(2000, 1, 1, tzinfo=UTC)
+            session.add(row)
+    response = client.get("/units/JS-LYG-FB")
+    assert response.status_code == 303
+    assert "expired=1" in response.headers["location"]
+    page = client.get(response.headers["location"])
+    assert "登录已过期" in page.text and "session has expired" in page.text

@@ -31,11 +31,16 @@ from qinglian.portal.pages import href, render
 from qinglian.portal.routes.cookies import clear_session_cookie, cookie_path, set_session_cookie
 
 router = APIRouter()
+_EXPIRED = (
+    "登录已过期（或已在别处退出），请重新登录",
+    "your session has expired (or was ended); log in again",
+)
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
-    return _login_form(request, next)
+def login_page(request: Request, next: str = "/", expired: str = "") -> Response:
+    notice = _EXPIRED if expired else None
+    return _login_form(request, next, notice=notice)
 
 
 @router.post("/login")
@@ -125,6 +130,7 @@ def _login_form(
     next: str,
     *,
     error: tuple[str, str] | None = None,
+    notice: tuple[str, str] | None = None,
     login: str = "",
     status: int = 200,
 ) -> Response:
@@ -135,6 +141,7 @@ def _login_form(
         csrf_token=token,
         next=_local(next),
         error=error,
+        notice=notice,
         login=login,
         status_code=status,
     )
