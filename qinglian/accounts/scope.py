@@ -35,7 +35,7 @@ def may_see(user: SessionUser, unit: Unit) -> bool:
 
 def unit_in_scope(*, session: Session, user: SessionUser, code: str) -> Unit:
     """The unit with this code if the user may see it; else :class:`OutOfScope`, as if absent."""
-    if len(code) > 64:
+    if len(code) > 64 or "\x00" in code:
         raise OutOfScope()
     unit = session.exec(select(Unit).where(Unit.code == code)).first()
     if unit is None or not may_see(user, unit):

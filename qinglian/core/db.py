@@ -34,7 +34,8 @@ class TextTooLong(QinglianError):
 
 @event.listens_for(Session, "before_flush")
 def _check_text_lengths(session: Session, _context: object, _instances: object) -> None:
-    """Refuse, on both databases alike, any text longer than its column, naming the field.
+    """Refuse, on both databases alike, any text longer than its column (or holding a NUL
+    character), naming the field.
 
     SQLite ignores a VARCHAR's length and PostgreSQL raises a DataError at the INSERT; either
     way the user would see no clear line. Core inserts (the bulk importers) check their cells
@@ -47,6 +48,12 @@ def _check_text_lengths(session: Session, _context: object, _instances: object) 
         for column in table.columns:
             limit = getattr(column.type, "length", None)  # String, and SQLModel's AutoString
             value = getattr(row, column.key, None)
+            if isinstance(value, str) and "\x00" in value:
+                # PostgreSQL refuses it with a DataError; SQLite would store it.
+                raise TextTooLong(
+                    f"「{column.key}」含有 NUL 字符，未保存",
+                    f"{column.key!r} holds a NUL character; nothing was saved",
+                )
             if limit and isinstance(value, str) and len(value) > limit:
                 raise TextTooLong(
                     f"「{column.key}」最长 {limit} 个字符，实为 {len(value)} 个，未保存",

@@ -21,8 +21,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -56,12 +58,14 @@ def hold(
     wait: bool = True,
     busy: QinglianError | None = None,
     on_wait: Callable[[], None] | None = None,
+    timeout: float | None = None,
 ) -> Iterator[None]:
     """Hold the lock ``name`` until the block ends, however it ends.
 
     ``shared`` locks go together; an exclusive one goes alone. When the lock is taken and
     ``wait`` is false, raise ``busy`` (by default a :class:`LockBusy` naming the lock); when
-    ``wait`` is true, call ``on_wait`` once and wait for it.
+    ``wait`` is true, call ``on_wait`` once and wait for it — at most ``timeout`` seconds, if
+    given, then raise ``busy`` (a web request must not hang on a phase run).
     """
     held = _held()
     if name in held:
@@ -76,12 +80,29 @@ def hold(
                 raise busy or _busy(name)
             if on_wait is not None:
                 on_wait()
-            take(True)
+            if timeout is None:
+                take(True)
+            elif not _take_within(take, timeout):
+                raise busy or _busy(name)
         held[name] = shared
         try:
             yield
         finally:
             del held[name]
+
+
+def _take_within(take: Take, timeout: float) -> bool:
+    """Try for the lock until ``timeout`` passes, on the one connection or file already open.
+
+    Holders of this lock keep it for milliseconds (a portal write), so short jittered waits: in
+    step, the waiters would take turns unfairly.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(random.uniform(0.005, 0.03))
+        if take(False):
+            return True
+    return False
 
 
 def key(name: str) -> int:

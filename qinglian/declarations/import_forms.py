@@ -34,7 +34,7 @@ Writes go through Core ``executemany`` and the caller's session; this module onl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -108,14 +108,20 @@ def import_forms(
     skip_invalid: bool = False,
     reason: str | None = None,
     unit_code: str | None = None,
+    before_writing: Callable[[], object] | None = None,
 ) -> FormImportReport:
     """Import the report forms of a workbook or CSV set into a campaign (see module docs).
 
     With ``unit_code`` (a unit reporting for itself), every form must be one of that unit's
     own cadres that its template lists: a form of any other cadre refuses the whole file.
+    ``before_writing`` is called once the file is read and checked, just before the import
+    looks at what is stored and writes: the portal takes the inputs lock there, so that reading
+    and checking a workbook (most of the work) never holds it.
     """
     with gc_paused():
-        return _import(session, path, campaign_id, as_of, skip_invalid, reason, unit_code)
+        return _import(
+            session, path, campaign_id, as_of, skip_invalid, reason, unit_code, before_writing
+        )
 
 
 def _import(
@@ -126,6 +132,7 @@ def _import(
     skip_invalid: bool,
     reason: str | None,
     unit_code: str | None,
+    before_writing: Callable[[], object] | None,
 ) -> FormImportReport:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     root = campaign_root(session=session, campaign=campaign)
@@ -178,6 +185,8 @@ def _import(
         not_filled=not_filled,
         rejected=sorted_errors([*errors, *rejected]),
     )
+    if before_writing is not None:
+        before_writing()
     changes = plan_changes(session, campaign.id, good)
     if changes.amended and reason is None:
         raise AmendmentReasonRequired(

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
@@ -67,6 +68,9 @@ def create_app() -> FastAPI:
     )
     _errors(app)
 
+    # Added first, so it runs inside the headers' middleware: its 413 carries them too.
+    app.add_middleware(BodyLimit, max_bytes=settings.portal_max_upload_mb * 1024 * 1024)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
@@ -74,7 +78,6 @@ def create_app() -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    app.add_middleware(BodyLimit, max_bytes=settings.portal_max_upload_mb * 1024 * 1024)
     return app
 
 
@@ -158,6 +161,16 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(QinglianError)
     async def refused(request: Request, exc: QinglianError) -> Response:
         return _error(request, 400, exc.zh, exc.en)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, _exc: DataError) -> Response:
+        # PostgreSQL refuses a NUL byte in text (psycopg DataError); the session rolled back.
+        return _error(
+            request,
+            400,
+            "提交的内容含有无法保存的字符（如 NUL），未写入任何数据",
+            "the request holds characters that cannot be stored (such as NUL); nothing written",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -4,9 +4,8 @@ scope, the campaign and the day the portal stands on."""
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -44,12 +43,13 @@ class CsrfRefused(QinglianError):
 
 
 class Busy(QinglianError):
-    """The inputs are being read by a phase run: try again shortly (HTTP 503)."""
+    """The inputs stayed locked (a phase run reading them, or a queue of writes): HTTP 503."""
 
     def __init__(self) -> None:
         super().__init__(
-            "正在运行阶段汇总，请稍后再试，未写入任何数据",
-            "a phase run is reading the inputs; try again shortly (nothing was written)",
+            "系统正忙（正在运行阶段汇总，或同时提交的单位较多），请稍后再试，未写入任何数据",
+            "busy (a phase run is reading the inputs, or many units are submitting at once); "
+            "try again shortly (nothing was written)",
         )
 
 
@@ -154,19 +154,7 @@ def portal_day(campaign: Campaign) -> date:
     return campaign.simulated_as_of or today_in_china()
 
 
-@contextmanager
-def inputs_write() -> Iterator[None]:
-    """Hold the inputs lock for a write, as an import does; wait a little for a phase run, then
-    answer 503 rather than hang the request."""
-    deadline = time.monotonic() + INPUTS_WAIT_SECONDS
-    while True:
-        with ExitStack() as stack:
-            try:
-                stack.enter_context(locks.hold(locks.INPUTS, wait=False))
-            except locks.LockBusy:
-                if time.monotonic() >= deadline:
-                    raise Busy() from None
-                time.sleep(0.05)
-                continue
-            yield
-            return
+def inputs_write() -> AbstractContextManager[None]:
+    """Hold the inputs lock for a write, as an import does: wait a little for a phase run (or
+    other writes), then answer 503 rather than hang the request."""
+    return locks.hold(locks.INPUTS, timeout=INPUTS_WAIT_SECONDS, busy=Busy())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -125,7 +125,10 @@ def submit_forms(
         allowed=frozenset({XLSX}),
         max_bytes=get_settings().portal_max_upload_mb * 1024 * 1024,
     )
-    with _saved(incoming) as path, inputs_write(), db.session_scope() as session:
+    # The lock is taken once the workbook is read and checked, and held until the session has
+    # committed (the ExitStack closes after the session): uploads run side by side, and each
+    # lands wholly before or after a phase run.
+    with _saved(incoming) as path, ExitStack() as held, db.session_scope() as session:
         try:
             report = import_forms(
                 session=session,
@@ -134,6 +137,7 @@ def submit_forms(
                 as_of=day,
                 reason=reason,
                 unit_code=unit_code,
+                before_writing=lambda: held.enter_context(inputs_write()),
             )
         except ImportRejected as exc:
             raise FormsRejected(incoming.filename, exc.errors) from None

@@ -32,19 +32,27 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise BodyTooLarge()
             return message
 
         async def sending(message: Message) -> None:
+            # A framework that catches BodyTooLarge while parsing a form answers 400: the
+            # answer is replaced by the 413 the body earned.
             nonlocal started
+            if exceeded:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(scope, send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 

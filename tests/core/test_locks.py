@@ -224,6 +224,19 @@ def test_a_refused_lock_raises_the_error_it_is_given(holder: LockHolder) -> None
     assert refused.value is busy
 
 
+def test_a_lock_asked_with_a_timeout_is_given_up_on_with_the_error_given(
+    holder: LockHolder,
+) -> None:
+    holder.hold(NAME, shared=True)  # a phase run reading the inputs
+    busy = QinglianError("系统正忙", "busy")
+    with pytest.raises(QinglianError) as refused, locks.hold(NAME, timeout=0.1, busy=busy):
+        pass
+    assert refused.value is busy
+    holder.release()
+    with locks.hold(NAME, timeout=0.1, busy=busy):  # taken as soon as it is free
+        pass
+
+
 def test_sqlite_locks_live_beside_the_database_file(tmp_path: Path, backend: str) -> None:
     with locks.hold(NAME):
         pass
