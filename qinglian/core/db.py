@@ -75,7 +75,14 @@ def engine_for(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             # A server that does not answer fails in seconds, not at the OS's TCP timeout.
-            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            # The portal serves up to PORTAL_THREADS requests at once in each worker.
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=20,
+                connect_args={"connect_timeout": 10},
+            )
     except ImportError as exc:  # the URL names a driver that is not installed
         raise DatabaseUnavailable(
             f"环境变量 QINGLIAN_DATABASE_URL 所用的数据库驱动未安装（{exc.name}）",

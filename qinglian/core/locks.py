@@ -27,13 +27,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
-from qinglian.core import db
 from qinglian.core.errors import QinglianError
 from qinglian.core.settings import Settings, get_settings
 
@@ -42,6 +43,7 @@ from qinglian.core.settings import Settings, get_settings
 # One lock for all campaigns: units and cadres belong to no campaign.
 INPUTS = "inputs"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 # The locks this thread holds, by name: True when held shared.
 _local = threading.local()
 
@@ -75,34 +77,18 @@ def hold(
         return
     opened = _postgres_lock if _is_postgres(get_settings()) else _file_lock
     with opened(name, shared) as take:
-        if not take(False):
+        if not take(0.0):
             if not wait:
                 raise busy or _busy(name)
             if on_wait is not None:
                 on_wait()
-            if timeout is None:
-                take(True)
-            elif not _take_within(take, timeout):
+            if not take(timeout):
                 raise busy or _busy(name)
         held[name] = shared
         try:
             yield
         finally:
             del held[name]
-
-
-def _take_within(take: Take, timeout: float) -> bool:
-    """Try for the lock until ``timeout`` passes, on the one connection or file already open.
-
-    Holders of this lock keep it for milliseconds (a portal write), so short jittered waits: in
-    step, the waiters would take turns unfairly.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(random.uniform(0.005, 0.03))
-        if take(False):
-            return True
-    return False
 
 
 def key(name: str) -> int:
@@ -135,9 +121,15 @@ def _is_postgres(settings: Settings) -> bool:
     return make_url(settings.effective_database_url).get_backend_name() == "postgresql"
 
 
-# A backend's lock opens what it locks and yields `take(block)`: True once the lock is held,
-# False (only when not blocking) when another holder is in the way.
-Take = Callable[[bool], bool]
+# A backend's lock opens what it locks and yields `take(timeout)`: True once the lock is held,
+# False when another holder is still in the way after `timeout` seconds (0: a mere try; None:
+# wait for as long as it takes).
+Take = Callable[[float | None], bool]
+
+
+@lru_cache(maxsize=8)
+def _lock_engine(url: str) -> Engine:
+    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 10})
 
 
 @contextmanager
@@ -145,14 +137,34 @@ def _postgres_lock(name: str, shared: bool) -> Iterator[Take]:
     suffix = "_shared" if shared else ""
     # Autocommit: no transaction left open for the whole run (an idle-in-transaction timeout
     # would end it, and the lock with it).
-    with db.get_engine().execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-        # Out of the pool for good: closing it really closes it, and the lock goes with it.
-        connection.detach()
+    # A connection of its own, never from the pool the work uses: a writer waiting for the lock
+    # must not wait for a pooled connection that other waiters hold. Closing it really closes
+    # it, and the lock goes with it.
+    engine = _lock_engine(get_settings().effective_database_url)
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
 
-        def take(block: bool) -> bool:
-            function = f"pg_advisory_lock{suffix}" if block else f"pg_try_advisory_lock{suffix}"
-            held = connection.execute(text(f"SELECT {function}(:key)"), {"key": key(name)})
-            return block or bool(held.scalar_one())
+        def take(timeout: float | None) -> bool:
+            if timeout == 0:
+                held = connection.execute(
+                    text(f"SELECT pg_try_advisory_lock{suffix}(:key)"), {"key": key(name)}
+                )
+                return bool(held.scalar_one())
+            # Waiting in the server's lock queue: first come, first served.
+            if timeout is not None:
+                connection.execute(text(f"SET lock_timeout = {max(1, int(timeout * 1000))}"))
+            try:
+                connection.execute(
+                    text(f"SELECT pg_advisory_lock{suffix}(:key)"), {"key": key(name)}
+                )
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                    return False
+                raise
+            finally:
+                if timeout is not None:
+                    with suppress(DBAPIError):
+                        connection.execute(text("SET lock_timeout = 0"))
+            return True
 
         try:
             yield take
@@ -174,11 +186,24 @@ def _file_lock(name: str, shared: bool) -> Iterator[Take]:
     # Never inherited by a child process (PEP 446): a lock must not outlive its process.
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
 
-    def take(block: bool) -> bool:
+    def attempt() -> bool:
         try:
-            fcntl.flock(descriptor, mode if block else mode | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        return True
+
+    def take(timeout: float | None) -> bool:
+        if timeout is None:
+            fcntl.flock(descriptor, mode)
+            return True
+        # flock has no timeout: short jittered tries (in step, waiters would take turns
+        # unfairly), for writers that hold the lock for milliseconds.
+        deadline = time.monotonic() + timeout
+        while not attempt():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(random.uniform(0.005, 0.03))
         return True
 
     try:

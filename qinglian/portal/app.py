@@ -3,9 +3,12 @@ the upload limit and the static files that ship in the package."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -49,10 +52,23 @@ _HEADERS = {
 }
 
 
+# Requests a worker serves at once (FastAPI runs sync routes in threads). Each holds at most
+# a pooled connection and, while it writes, a lock connection: within the database engine's
+# pool (5 + 20) and PostgreSQL's 100 connections with a few workers.
+PORTAL_THREADS = 16
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = PORTAL_THREADS
+    yield
+
+
 def create_app() -> FastAPI:
     """The portal application (a factory, so each uvicorn worker builds its own)."""
     settings = get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="清廉 网络直报 / qinglian portal",
         docs_url=None,
         redoc_url=None,
