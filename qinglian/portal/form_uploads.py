@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import UploadFile
 from fastapi.responses import Response
@@ -33,6 +32,7 @@ from qinglian.declarations.import_forms import (
 )
 from qinglian.declarations.workbook import write_form_template
 from qinglian.portal.deps import inputs_write, portal_day, scoped_unit, unit_campaign, writable_unit
+from qinglian.portal.pages import attachment
 from qinglian.uploads import XLSX, Incoming, issue_receipt, read_upload, store_upload
 
 XLSX_MEDIA_TYPE = XLSX
@@ -97,16 +97,10 @@ def template_response(user: SessionUser, code: str, campaign_id: int | None) -> 
                 path=Path(directory) / "template.xlsx",
             )
             data = path.read_bytes()
-    name = f"报告表-{unit.code}.xlsx"
-    fallback = f"forms-{unit.code}.xlsx".encode("ascii", "replace").decode().replace("?", "_")
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-            )
-        },
+        headers={"Content-Disposition": attachment(f"报告表-{unit.code}.xlsx")},
     )
 
 

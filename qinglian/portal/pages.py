@@ -6,8 +6,10 @@ Every link is built with :func:`href`, so the portal works under a reverse proxy
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -20,6 +22,20 @@ from qinglian.portal.deps import CSRF_FIELD
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True  # every template, whatever its name ends with
 TEMPLATES.env.filters["china_minute"] = china_minute  # stored moments as offices read them
+
+
+_ASCII_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ASCII_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition: attachment`` value: an ASCII fallback name and the real one
+    (RFC 6266 / RFC 5987 ``filename*=UTF-8''…``)."""
+    path = PurePosixPath(name)
+    suffix = path.suffix if _ASCII_SUFFIX.fullmatch(path.suffix) else ""
+    stem = _ASCII_SAFE.sub("_", path.stem if suffix else name).strip("_.-") or "download"
+    fallback = f"{stem}{suffix}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def href(request: Request, path: str) -> str:

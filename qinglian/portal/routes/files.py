@@ -4,10 +4,8 @@ anything a browser would run), and under a name that cannot smuggle another type
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse, Response
@@ -16,6 +14,7 @@ from models.account import Upload
 from qinglian.accounts.scope import OutOfScope
 from qinglian.core.settings import get_settings
 from qinglian.portal.deps import CurrentUser, DbSession, scoped_unit
+from qinglian.portal.pages import attachment
 from qinglian.uploads import DOCX, JPEG, PDF, PNG, TEXT, XLSX, upload_path
 from qinglian.uploads.store import sanitise_filename
 
@@ -35,8 +34,6 @@ SERVED: dict[str, tuple[str, tuple[str, ...]]] = {
 _UNKNOWN = (OCTET_STREAM, (".bin",))
 # A download cannot run script or be framed even if a browser were to render it.
 _FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
-_ASCII_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ASCII_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
 
 def served_type(media_type: str) -> tuple[str, tuple[str, ...]]:
@@ -53,16 +50,6 @@ def download_name(filename: str, suffixes: tuple[str, ...]) -> str:
     if PurePosixPath(name).suffix.lower() not in suffixes:
         name = f"{name}{suffixes[0]}"
     return name
-
-
-def attachment(name: str) -> str:
-    """A ``Content-Disposition: attachment`` value: an ASCII fallback name and the real one
-    (RFC 6266 / RFC 5987 ``filename*=UTF-8''…``)."""
-    path = PurePosixPath(name)
-    suffix = path.suffix if _ASCII_SUFFIX.fullmatch(path.suffix) else ""
-    stem = _ASCII_SAFE.sub("_", path.stem if suffix else name).strip("_.-") or "download"
-    fallback = f"{stem}{suffix}"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/units/{code}/files/{upload_id}")

@@ -19,8 +19,7 @@ from qinglian.accounts.rates_scope import rates_unit
 from qinglian.accounts.scope import may_see
 from qinglian.accounts.sessions import SessionUser
 from qinglian.portal.deps import CampaignParam, CurrentUser, DbSession, portal_day, unit_campaign
-from qinglian.portal.pages import href, render
-from qinglian.portal.routes.files import attachment
+from qinglian.portal.pages import attachment, href, render
 from qinglian.reporting.artifacts import percent
 from qinglian.reporting.rate_table import (
     BANDS_TEXT,
