@@ -6,6 +6,7 @@ from models import (  # noqa: F401
     adopted_plan,
     complaint,
     inspection,
+    intake,
     outbox,
     phase_pass,
     rectification,

@@ -356,6 +356,37 @@ class ContactRole(LabelledEnum):
 labelled(ContactRole, {"office": "办公室", "head": "负责人", "discipline": "纪检"})
 
 
+class MessageFormat(LabelledEnum):
+    """How an outbox message is written: plain text, markdown (WeCom, DingTalk), or a picture."""
+
+    text = "text"
+    markdown = "markdown"
+    image = "image"
+
+
+labelled(MessageFormat, {"text": "文本", "markdown": "Markdown", "image": "图片"})
+
+
+class IntakeStatus(LabelledEnum):
+    """What became of one mail read from the intake mailbox (keyed by its Message-ID)."""
+
+    received = "received"  # claimed for processing; a crash leaves it here, a re-run resumes
+    imported = "imported"  # every attachment imported; receipt queued
+    rejected = "rejected"  # read, nothing imported; the reply says why (row errors, no file…)
+    quarantined = "quarantined"  # never opened: unknown sender, macro, oversize, unreadable
+
+
+labelled(
+    IntakeStatus,
+    {
+        "received": "处理中",
+        "imported": "已导入",
+        "rejected": "已退回",
+        "quarantined": "已隔离",
+    },
+)
+
+
 class RectificationStatus(LabelledEnum):
     planned = "planned"
     in_progress = "in_progress"

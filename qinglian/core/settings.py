@@ -19,7 +19,7 @@ from qinglian.core.errors import QinglianError
 
 ENV_PREFIX = "QINGLIAN_"
 # Values that may hold a password or a token: never repeated in an error.
-_SECRET_FIELDS = frozenset({"database_url", "notify"})
+_SECRET_FIELDS = frozenset({"database_url", "notify", "intake_imap", "intake_password"})
 
 
 class Settings(BaseSettings):
@@ -69,6 +69,31 @@ class Settings(BaseSettings):
     portal_secure_cookies: bool = Field(
         default=True,
         description="Session cookies only over HTTPS (browsers treat http://localhost as secure)",
+    )
+
+    portal_url: str | None = Field(
+        default=None,
+        description="The portal's address as units reach it (links in messages), e.g. "
+        "https://qinglian.example.cn; unset: messages carry no link",
+    )
+
+    intake_imap: SecretStr | None = Field(
+        default=None,
+        description="The intake mailbox units return workbooks to: imaps://user@host[:port]/MAILBOX",
+    )
+    intake_password: SecretStr | None = Field(
+        default=None, description="The intake mailbox's password (or intake_password_block)"
+    )
+    intake_password_block: str | None = Field(
+        default=None, description="A Prefect Secret block holding the intake mailbox's password"
+    )
+    intake_address: str | None = Field(
+        default=None,
+        description="The address units reply to (reminders' Reply-To carries the unit's token "
+        "as intake+<token>@…); unset: no Reply-To",
+    )
+    intake_max_mb: int = Field(
+        default=20, ge=1, le=100, description="The largest attachment the intake accepts, in MiB"
     )
 
     @field_validator("home")

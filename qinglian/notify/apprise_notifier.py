@@ -38,6 +38,7 @@ from urllib.parse import quote
 import apprise
 from apprise.utils.parse import parse_urls
 
+from qinglian.notify.channels import EMAIL, Channel, channel_for_scheme, strictest
 from qinglian.notify.mail import send_mail
 from qinglian.notify.protocol import IDEMPOTENCY_HEADER, Message, NotifyError
 from qinglian.notify.redaction import SECRETS, redact
@@ -115,6 +116,14 @@ class AppriseNotifier:
                 send_mail(url, message, None)
             else:
                 self._send_apprise(url, message)
+
+    def channel(self, target: str) -> Channel:
+        """The channel the target's URLs reach (the strictest, when they are of several kinds)."""
+        if is_email_target(target):
+            return EMAIL
+        return strictest(
+            channel_for_scheme(_scheme(url)) for url in self._urls(target, shown=target)
+        )
 
     # -- resolving --
 
