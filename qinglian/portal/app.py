@@ -30,6 +30,7 @@ from qinglian.portal.pages import href, render
 from qinglian.portal.routes import (
     api,
     auth,
+    board,
     deliverables,
     files,
     forms,
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     for module in (auth, home, tasks, forms, deliverables, summaries, rectification, rates, files):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api")
+    app.include_router(board.router)
     app.mount(
         "/static",
         StaticFiles(directory=Path(__file__).parent / "static", follow_symlink=False),
