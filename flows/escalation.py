@@ -126,7 +126,8 @@ def _publish_sweep(result: SweepResult, delivered: DeliveryResult, *, every_camp
             f"（已发过 {result.already_queued} 个，新增 {result.new_item_steps} 个）\n"
             f"- 生成汇总通知 {result.digests} 份；无法送达（未配置通知目标）{result.unreachable} 个\n"
             f"- {sent}：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
-            f"放弃 {delivered.given_up}；接手中断进程的待发通知 {delivered.taken_over} 份\n"
+            f"放弃 {delivered.given_up}（其中被接收方拒收 {delivered.rejected}）；"
+            f"接手中断进程的待发通知 {delivered.taken_over} 份\n"
         ),
         description="督办扫描结果（仅统计数字）",
     )

@@ -68,10 +68,16 @@ class DatabaseUnavailable(QinglianError):
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One engine per database URL for the life of the process."""
+    """One engine per database URL for the life of the process.
+
+    ``hide_parameters``: a statement's values (names, mobiles, message bodies) never reach a log
+    or an exception's text, even with SQL logging turned on.
+    """
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, hide_parameters=True
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             # A server that does not answer fails in seconds, not at the OS's TCP timeout.
@@ -79,6 +85,7 @@ def engine_for(url: str) -> Engine:
             engine = create_engine(
                 url,
                 pool_pre_ping=True,
+                hide_parameters=True,
                 pool_size=5,
                 max_overflow=20,
                 connect_args={"connect_timeout": 10},

@@ -129,7 +129,9 @@ Take = Callable[[float | None], bool]
 
 @lru_cache(maxsize=8)
 def _lock_engine(url: str) -> Engine:
-    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 10})
+    return create_engine(
+        url, poolclass=NullPool, connect_args={"connect_timeout": 10}, hide_parameters=True
+    )
 
 
 @contextmanager

@@ -21,6 +21,12 @@ The idempotency key of a message reaches the receiver so it can drop a re-send:
 - WeCom, DingTalk, Feishu/Lark and other bots take no custom header: the digest body carries
   the key (消息编号) for people to see.
 
+WeCom, DingTalk and Feishu/Lark URLs (``wecombot://``, ``dingtalk://``, ``feishu://``,
+``lark://``) are not sent by Apprise's plugins, which look only at the HTTP status while these
+bots answer 200 to a refused message: :mod:`qinglian.notify.bots` sends them, reads the reply's
+error code, and respects each bot's rate limit. Their URL syntax is Apprise's, plus an optional
+``?api=`` host.
+
 The URL, which carries tokens, stays in the environment: errors name the target, and the
 Apprise and urllib3 loggers are filtered so no URL or token part reaches a log.
 """
@@ -38,9 +44,11 @@ from urllib.parse import quote
 import apprise
 from apprise.utils.parse import parse_urls
 
+from qinglian.notify.bots import Bot, bot_scheme, parse_bot, send_bot
 from qinglian.notify.channels import EMAIL, Channel, channel_for_scheme, strictest
 from qinglian.notify.mail import send_mail
 from qinglian.notify.protocol import IDEMPOTENCY_HEADER, Message, NotifyError
+from qinglian.notify.ratelimit import BOT_LIMITER, RateLimiter
 from qinglian.notify.redaction import SECRETS, redact
 from qinglian.notify.targets import EMAIL_PREFIX, EMAIL_TRANSPORT, is_email_target, normalise_target
 
@@ -77,7 +85,9 @@ def load_prefect_secret(block_name: str) -> str:
 
 
 class AppriseNotifier:
-    """Sends through Apprise (mail through smtplib) to the URLs configured for a target name."""
+    """Sends through Apprise (mail through smtplib, group bots through the checked sender) to the
+    URLs configured for a target name. ``limiter``: the bots' rate limiter (tests pass one on a
+    fake clock)."""
 
     def __init__(
         self,
@@ -86,6 +96,7 @@ class AppriseNotifier:
         config_path: Path | None = None,
         secret_loader: Callable[[str], str] = load_prefect_secret,
         email_transport: str = EMAIL_TRANSPORT,
+        limiter: RateLimiter = BOT_LIMITER,
     ) -> None:
         self._targets = {normalise_target(name): value for name, value in targets.items()}
         for value in self._targets.values():
@@ -96,6 +107,8 @@ class AppriseNotifier:
         self._secret_loader = secret_loader
         self._resolved: dict[str, list[str]] = {}
         self._email_transport = email_transport
+        self._limiter = limiter
+        self._bots: dict[str, Bot | None] = {}
         self._lock = threading.Lock()
 
     def send(self, message: Message) -> None:
@@ -114,6 +127,8 @@ class AppriseNotifier:
         for url in self._urls(message.target, shown=message.target):
             if _scheme(url) in _EMAIL_SCHEMES:
                 send_mail(url, message, None)
+            elif bot_scheme(url):
+                send_bot(self._bot(url, message.target), message, limiter=self._limiter)
             else:
                 self._send_apprise(url, message)
 
@@ -122,7 +137,8 @@ class AppriseNotifier:
         if is_email_target(target):
             return EMAIL
         return strictest(
-            channel_for_scheme(_scheme(url)) for url in self._urls(target, shown=target)
+            channel_for_scheme(bot_scheme(url) or _scheme(url))
+            for url in self._urls(target, shown=target)
         )
 
     # -- resolving --
@@ -184,6 +200,20 @@ class AppriseNotifier:
         return by_tag
 
     # -- sending --
+
+    def _bot(self, url: str, target: str) -> Bot:
+        with self._lock:
+            if url in self._bots:
+                bot = self._bots[url]
+            else:
+                bot = self._bots[url] = parse_bot(url)
+        if bot is None:
+            raise NotifyError(
+                f"通知目标「{target}」的机器人地址无效",
+                f"the bot URL of notification target {target!r} is not valid",
+                permanent=True,
+            )
+        return bot
 
     def _send_apprise(self, url: str, message: Message) -> None:
         plugin = apprise.Apprise.instantiate(with_idempotency_key(url, message.key))

@@ -3,11 +3,19 @@
 Apprise's email plugin always adds a Message-ID of its own after custom headers (two
 Message-IDs), so the idempotency key could not reach the receiver as the ``Message-ID``; here it
 does, and as an ``X-Idempotency-Key`` header too.
+
+Replies go to ``Message.reply_to`` when it is set (the intake address with the recipient unit's
+reply token): the ``Reply-To`` header. A message with a picture (the daily 督办榜) is a
+``multipart/alternative`` of the plain text, kept as it is, and an HTML part that shows the
+text and the PNG inline: the HTML and the picture are a ``multipart/related`` pair, the
+picture named by its ``Content-ID`` (``<img src="cid:…">``), so mail clients show it in place
+rather than as an attachment.
 """
 
 from __future__ import annotations
 
 import email.policy
+import html
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -16,7 +24,7 @@ from typing import Any
 
 import apprise
 
-from qinglian.notify.protocol import IDEMPOTENCY_HEADER, Message, NotifyError
+from qinglian.notify.protocol import IDEMPOTENCY_HEADER, Image, Message, NotifyError
 from qinglian.notify.redaction import SECRETS, redact
 
 SENDER_NAME = "专项活动办公室"
@@ -46,7 +54,11 @@ def send_mail(url: str, message: Message, recipients: list[str] | None) -> None:
     mail["Message-ID"] = f"<{message.key}@{domain}>" if message.key else make_msgid()
     if message.key:
         mail[f"X-{IDEMPOTENCY_HEADER}"] = message.key
+    if message.reply_to:
+        mail["Reply-To"] = message.reply_to
     mail.set_content(message.body)
+    if message.image is not None:
+        _add_inline_picture(mail, message, message.image, domain)
     everyone = [*to, *sorted(plugin.cc), *sorted(plugin.bcc)]
     try:
         _smtp_send(plugin, mail, sender, everyone)
@@ -56,6 +68,33 @@ def send_mail(url: str, message: Message, recipients: list[str] | None) -> None:
             f"邮件发送到「{message.target}」失败（{detail}）",
             f"mail to {message.target!r} failed ({detail})",
         ) from None
+
+
+def _add_inline_picture(mail: EmailMessage, message: Message, image: Image, domain: str) -> None:
+    """An HTML alternative with the text and the PNG in place, the PNG its related part."""
+    cid = make_msgid(idstring="board", domain=domain)  # "<…@domain>"
+    paragraphs = "".join(
+        "<p>" + html.escape(block).replace("\n", "<br>") + "</p>"
+        for block in message.body.split("\n\n")
+        if block.strip()
+    )
+    mail.add_alternative(
+        "<!DOCTYPE html><html><body>"
+        f"{paragraphs}"
+        f'<p><img src="cid:{cid[1:-1]}" alt="{html.escape(message.title)}"></p>'
+        "</body></html>",
+        subtype="html",
+    )
+    *_, html_part = mail.iter_parts()  # the alternative just added
+    if isinstance(html_part, EmailMessage):
+        html_part.add_related(
+            image.png,
+            maintype="image",
+            subtype="png",
+            cid=cid,
+            filename=image.name,
+            disposition="inline",
+        )
 
 
 def _smtp_send(plugin: Any, mail: EmailMessage, sender: str, recipients: list[str]) -> None:

@@ -1,7 +1,8 @@
 """Keeping URLs and tokens out of sight: masking, redaction and the log filter.
 
-Every secret a notifier in this process has resolved is kept in :data:`SECRETS`; the Apprise
-and urllib3 loggers are filtered so no URL or token part reaches a log.
+Every secret a notifier in this process has resolved is kept in :data:`SECRETS`; the Apprise,
+urllib3 and bot-sender loggers are filtered so no URL or token part reaches a log. A query value
+that is itself a URL (a bot's ``api=https://host:port``) is hidden whole and by its parts.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def url_secrets(url: str) -> set[str]:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key.lstrip("+-:").lower() not in _PLAIN_ARGS:
             secrets.update({value, quote(value, safe="")})
+            if "://" in value:
+                secrets |= url_secrets(value)
     return {s for s in secrets if len(s) >= _MIN_SECRET}
 
 
@@ -126,6 +129,6 @@ class RedactingFilter(logging.Filter):
 
 _FILTER = RedactingFilter()
 # urllib3 logs request lines (WeCom's key is in the query) at DEBUG.
-for _name in ("apprise", "urllib3.connectionpool"):
+for _name in ("apprise", "urllib3.connectionpool", "qinglian.notify.bots"):
     if not any(isinstance(f, RedactingFilter) for f in logging.getLogger(_name).filters):
         logging.getLogger(_name).addFilter(_FILTER)

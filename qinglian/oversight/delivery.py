@@ -29,10 +29,27 @@ never sent and go out once. ``DeliveryResult.resent`` counts rows sent again aft
 claim, an upper bound of the doubles. As with any delivery, a send that fails after the receiver
 accepted it (a lost reply) is retried like any failure, with the same key.
 
-A failed send is retried with exponential backoff from ``now`` until it is sent or
-``max_attempts`` is spent (``given_up``). ``now`` is the run's logical time (what is due,
-``sent_at``, backoff); leases run on ``clock()``, by default ``now`` plus the real time elapsed
-since the call began, so a run longer than the lease keeps its later claims.
+**Outcomes.** A send the receiver accepted is ``sent``; the notifier checks the receiver's
+reply where the HTTP status says nothing (WeCom, DingTalk and Feishu bots answer 200 to a
+refused message: :mod:`qinglian.notify.bots`). A failed send is, by the notifier's verdict:
+
+- refused for good (``NotifyError.permanent``: too long, a blocked keyword, a bad key or token,
+  a picture the channel cannot take): ``given_up`` at once, with the reason in ``last_error``,
+  and counted in ``DeliveryResult.rejected`` as well as ``given_up``;
+- rate limited (``NotifyError.retry_after``): ``failed``, due again no earlier than
+  ``now + max(backoff(attempts), retry_after)``;
+- anything else (HTTP 5xx, no connection, an unknown error code): ``failed``, due again after
+  exponential backoff from ``now``,
+
+until it is sent or ``max_attempts`` is spent (``given_up``). The reason is stored with every
+known secret masked; it never holds a URL, a token or a mobile number. ``now`` is the run's
+logical time (what is due, ``sent_at``, backoff); leases run on ``clock()``, by default ``now``
+plus the real time elapsed since the call began, so a run longer than the lease keeps its later
+claims.
+
+**What is sent.** The message is built from the row: ``format`` (text, markdown or image),
+``mentions`` (mobile numbers to @-mention, personal data), ``reply_to`` (mail), and for a
+picture row the PNG of its ``BoardImage``, read with the batch.
 
 Persistence only, no Prefect. ``hook`` is called with ``deliver.claimed``, ``deliver.sent`` and
 ``deliver.recorded``: tests inject crashes there.
@@ -53,10 +70,10 @@ from pydantic import BaseModel
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from models.enums import OutboxStatus
-from models.outbox import OutboxMessage
+from models.enums import MessageFormat, OutboxStatus
+from models.outbox import BoardImage, OutboxMessage
 from qinglian.core.errors import QinglianError
-from qinglian.notify.protocol import Message, Notifier
+from qinglian.notify.protocol import Image, Message, Notifier, NotifyError
 from qinglian.notify.redaction import SECRETS, redact
 from qinglian.oversight.claims import Owner, census, this_process
 from qinglian.oversight.hooks import Hook, call_hook
@@ -76,6 +93,7 @@ class DeliveryResult(BaseModel):
     sent: int = 0
     failed: int = 0
     given_up: int = 0
+    rejected: int = 0  # of ``given_up``: refused for good by the receiver (too long, keyword…)
     resent: int = 0
     skipped: int = 0
     taken_over: int = 0  # ``sending`` rows of a process gone from this host, taken over at once
@@ -90,13 +108,15 @@ def exponential_backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
+def retry_delay(backoff: timedelta, retry_after: float | None) -> timedelta:
+    """How long a failed send waits: its backoff, or longer if the receiver asked for it."""
+    return max(backoff, timedelta(seconds=retry_after or 0))
+
+
 @dataclass(frozen=True, slots=True)
 class _Claim:
     id: int
-    target: str
-    title: str
-    body: str
-    key: str
+    message: Message
     attempts: int
     claimed_at: datetime
     was: OutboxStatus
@@ -104,6 +124,15 @@ class _Claim:
     @property
     def resend(self) -> bool:
         return self.was == OutboxStatus.sending
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A send that did not go through: the masked reason and what the notifier advised."""
+
+    reason: str
+    permanent: bool = False
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +249,7 @@ def _due_rows(
     ).all()
     if not ids:
         return []
+    # A picture row's PNG comes with it (one outer join): a batch holds a few at most.
     return session.exec(
         select(
             OutboxMessage.id,
@@ -229,7 +259,12 @@ def _due_rows(
             OutboxMessage.title,
             OutboxMessage.body,
             OutboxMessage.idempotency_key,
+            OutboxMessage.format,
+            OutboxMessage.mentions,
+            OutboxMessage.reply_to,
+            BoardImage.png,
         )
+        .outerjoin(BoardImage, col(BoardImage.id) == col(OutboxMessage.image_id))
         .where(col(OutboxMessage.id).in_(ids))
         .order_by(col(OutboxMessage.id))
     ).all()
@@ -241,7 +276,8 @@ def _claim(
     """Mark rows ``sending`` by this process, each only if it is still as it was read."""
     claimed_at = run.clock().astimezone(UTC)
     claims = []
-    for message_id, status, attempts, target, title, body, key in rows:
+    for row in rows:
+        message_id, status, attempts = row[0], row[1], row[2]
         as_read = (
             _MESSAGES.c.id == message_id,
             _MESSAGES.c.status == status,
@@ -275,16 +311,28 @@ def _claim(
         claims.append(
             _Claim(
                 id=message_id,
-                target=target,
-                title=title,
-                body=body,
-                key=key,
+                message=_message(row),
                 attempts=attempts + 1,
                 claimed_at=claimed_at,
                 was=OutboxStatus(status),
             )
         )
     return claims
+
+
+def _message(row: Any) -> Message:
+    """The message a due row (as :func:`_due_rows` reads it) asks to send."""
+    _, _, _, target, title, body, key, fmt, mentions, reply_to, png = row
+    return Message(
+        target=target,
+        title=title,
+        body=body,
+        key=key,
+        format=MessageFormat(fmt or MessageFormat.text).value,
+        mentions=tuple(str(mobile) for mobile in mentions or ()),
+        image=Image(png=bytes(png)) if png is not None else None,
+        reply_to=reply_to or "",
+    )
 
 
 def _mine(claim: _Claim) -> tuple[Any, ...]:
@@ -309,7 +357,7 @@ def _send_all(
     A claim leaves ``waiting`` only when it is handed to a sender, so on an exception the
     caller gives back exactly the claims never sent.
     """
-    running: dict[Future[str | None], _Claim] = {}
+    running: dict[Future[_Failure | None], _Claim] = {}
     renewed = waiting[0].claimed_at if waiting else run.clock()
     # Wake up while a send hangs, to renew the leases before they run out.
     poll = max(run.lease.total_seconds() / 4, 1.0)
@@ -366,27 +414,30 @@ def _give_back(session_factory: Callable[[], Session], run: _Run, claims: Sequen
         session.commit()
 
 
-def _send(notifier: Notifier, claim: _Claim) -> str | None:
-    """None when sent, else the reason, with every known secret masked."""
+def _send(notifier: Notifier, claim: _Claim) -> _Failure | None:
+    """None when sent, else why not, with every known secret (and mention) masked."""
     try:
-        notifier.send(
-            Message(target=claim.target, title=claim.title, body=claim.body, key=claim.key)
+        notifier.send(claim.message)
+    except NotifyError as exc:
+        return _Failure(
+            mask_error(str(exc), claim.message.mentions), exc.permanent, exc.retry_after
         )
     except QinglianError as exc:
-        return mask_error(str(exc))
+        return _Failure(mask_error(str(exc), claim.message.mentions))
     except Exception as exc:  # a notifier's own bug must not stop the other sends
-        return mask_error(f"{type(exc).__name__}: {exc}")
+        return _Failure(mask_error(f"{type(exc).__name__}: {exc}", claim.message.mentions))
     return None
 
 
-def mask_error(text: str) -> str:
-    """An error as stored: known URL and token parts masked, cut to the column's width."""
-    cleaned = redact(text, SECRETS.values)
+def mask_error(text: str, mentions: Sequence[str] = ()) -> str:
+    """An error as stored: known URL and token parts and the message's mobiles masked, cut to
+    the column's width."""
+    cleaned = redact(redact(text, SECRETS.values), [m for m in mentions if m])
     return cleaned if len(cleaned) <= _ERROR_MAX else cleaned[: _ERROR_MAX - 1] + "…"
 
 
 def _record(
-    session: Session, run: _Run, claim: _Claim, error: str | None, result: DeliveryResult
+    session: Session, run: _Run, claim: _Claim, error: _Failure | None, result: DeliveryResult
 ) -> None:
     if error is None:
         values: dict[str, Any] = {
@@ -397,14 +448,20 @@ def _record(
         }
         result.sent += 1
         result.resent += claim.resend
-    elif claim.attempts >= run.max_attempts:
-        values = {"status": OutboxStatus.given_up, "next_attempt_at": None, "last_error": error}
+    elif error.permanent or claim.attempts >= run.max_attempts:
+        values = {
+            "status": OutboxStatus.given_up,
+            "next_attempt_at": None,
+            "last_error": error.reason,
+        }
         result.given_up += 1
+        result.rejected += error.permanent
     else:
         values = {
             "status": OutboxStatus.failed,
-            "next_attempt_at": run.now + run.backoff(claim.attempts),
-            "last_error": error,
+            "next_attempt_at": run.now
+            + retry_delay(run.backoff(claim.attempts), error.retry_after),
+            "last_error": error.reason,
         }
         result.failed += 1
     session.connection().execute(update(_MESSAGES).where(*_mine(claim)).values(**values))

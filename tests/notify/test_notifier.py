@@ -108,6 +108,12 @@ def test_the_key_reaches_a_json_receiver(receiver: str) -> None:
     [
         ("wecombot://b0tkey1234", ["b0tkey1234"], []),
         ("dingtalk://SECs1gn@t0ken99/", ["SECs1gn", "t0ken99"], []),
+        (  # a bot's private API host is hidden whole and by its parts
+            "wecombot://b0tkey1234?api=https://qyapi.gov.example.cn:8443/wx",
+            ["b0tkey1234", "qyapi.gov.example.cn:8443", "qyapi.gov.example.cn"],
+            [],
+        ),
+        ("feishu://s1gnsecret@h00k-t0ken?secret=s2gnsecret", ["s1gnsecret", "s2gnsecret"], []),
         (
             "mailtos://user:pa55w0rd@smtp.example.cn?from=a@b.cn",
             ["pa55w0rd", "smtp.example.cn"],
