@@ -28,9 +28,14 @@ def find_active_campaigns(as_of: date) -> list[int]:
 
 @task(**DB_RETRIES)
 def write_digests(campaign_id: int, as_of: date) -> SweepResult:
-    """Queue one digest per recipient for every ladder step now due; idempotent."""
+    """Queue a digest per recipient, for its channel, of every ladder step now due; idempotent."""
     with _session() as session:
-        return sweep(session=session, campaign_id=campaign_id, as_of=as_of)
+        return sweep(
+            session=session,
+            campaign_id=campaign_id,
+            as_of=as_of,
+            channel_of=get_notifier().channel,
+        )
 
 
 @task(retries=2, retry_delay_seconds=[5, 30])

@@ -23,6 +23,7 @@ from qinglian.org.unit_cells import (
     parse_email,
     parse_kind,
     parse_level,
+    parse_mobile,
     parse_target_name,
 )
 
@@ -39,6 +40,10 @@ UNIT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("office_webhook", "办公室Webhook", ("webhook", "office webhook", "通知目标")),
     ColumnSpec("head", "负责人", ("unit head", "负责人姓名")),
     ColumnSpec("discipline_email", "纪检邮箱", ("discipline email", "纪检组邮箱")),
+    # Mobile numbers, to @-mention the responsible person in WeCom/DingTalk groups: personal
+    # data, never shown back (not in an error, a log, the portal or a listing).
+    ColumnSpec("office_mobile", "办公室联系人手机", ("office mobile", "办公室手机", "联系人手机")),
+    ColumnSpec("head_mobile", "负责人手机", ("head mobile", "负责人手机号")),
 )
 
 _TEXT_FIELDS = ("name", "office_email", "office_webhook", "head", "discipline_email")
@@ -116,6 +121,8 @@ def _parse_row(
         "office_webhook": parse_target_name,
         "head": lambda value: parse_name(value) or None,
         "discipline_email": parse_email,
+        "office_mobile": parse_mobile,
+        "head_mobile": parse_mobile,
     }
     for key, parser in optional.items():
         # An absent column keeps what the database has; an empty cell clears it.

@@ -1,4 +1,5 @@
-"""Cell parsers for the unit file: 层级, 类型, 简称, e-mail addresses and notification targets."""
+"""Cell parsers for the unit file: 层级, 类型, 简称, e-mail addresses, notification targets and
+the contacts' mobile numbers."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ _KIND_WORDS: dict[str, UnitKind] = {
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _ALIAS_SEPARATORS = re.compile(r"[、,，;；\n]+")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]+")
+_MOBILE_PREFIX = re.compile(r"^(?:\+86|0086|86(?=\d{11}$))")
 
 
 def parse_level(value: Any) -> Level:
@@ -101,6 +105,25 @@ def parse_target_name(value: Any) -> str | None:
             " / give a notification target name, not a URL (URLs carry secrets)"
         )
     return text
+
+
+def parse_mobile(value: Any) -> str | None:
+    """A mainland mobile number (11 digits, 13x–19x), or ``None`` when empty.
+
+    Spaces, dashes and a ``+86`` (or ``0086``) prefix are allowed and dropped. A mobile number
+    is personal data: a refusal never repeats it.
+    """
+    text = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", parse_text(value)))
+    if not text:
+        return None
+    digits = _MOBILE_PREFIX.sub("", text)
+    if not _MOBILE.fullmatch(digits):
+        raise ValueError(
+            "手机号码格式不正确，应为以13–19开头的11位大陆手机号（可带 +86、空格或短横线）"
+            " / not a mainland mobile number: 11 digits starting 13–19 (+86, spaces and dashes"
+            " allowed)"
+        )
+    return digits
 
 
 def _word(value: Any) -> str:

@@ -3,7 +3,10 @@
 :func:`sweep` computes what is due (:mod:`qinglian.oversight.notices`), keeps only the
 item-steps no earlier digest carried (``OutboxItem`` is UNIQUE per campaign, target, item,
 step) and writes the new digests in ONE transaction, which it commits. A crash before the commit
-leaves nothing; a re-run computes the same digests again. Sending them is
+leaves nothing; a re-run computes the same digests again. Each digest is composed for its
+target's channel (``channel_of``): markdown for bots that take it, and in numbered parts where
+it is over the channel's limit; a part is a row of its own, with its own key, and carries the
+item-steps it lists or counts, so a re-run computes the same parts and keys. Sending them is
 :mod:`qinglian.oversight.delivery`'s; :func:`retry_outbox` puts failed, given-up and stuck
 digests back in the queue.
 
@@ -14,7 +17,7 @@ Persistence only, no Prefect. ``hook`` is called with ``sweep.planned``, ``sweep
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -29,13 +32,20 @@ from models.outbox import OutboxItem, OutboxMessage
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.core.errors import QinglianError
 from qinglian.core.gc_pause import gc_paused
+from qinglian.core.settings import Settings, get_settings
 from qinglian.core.sql import chunked
+from qinglian.notify.channels import Channel
+from qinglian.notify.protocol import NotifyError
+from qinglian.org.reply_tokens import ensure_reply_tokens
 from qinglian.oversight.claims import Owner, Stuck, census, this_host
-from qinglian.oversight.digests import Digest, compose_digests
+from qinglian.oversight.digests import Digest, Routing, by_mail, compose_digests
 from qinglian.oversight.hooks import Hook, call_hook
-from qinglian.oversight.notices import due_notices
-from qinglian.oversight.recipients import contact_directory
+from qinglian.oversight.notices import Notice, due_notices
+from qinglian.oversight.recipients import UnitEntry, contact_directory, recipient_units
 from qinglian.rules.ladder import Ladder
+
+# What a target's channel takes (``Notifier.channel``); NotifyError when it is not configured.
+ChannelOf = Callable[[str], Channel]
 
 _WRITE_BATCH = 50_000
 
@@ -47,7 +57,8 @@ class SweepResult(BaseModel):
     due_item_steps: int = 0
     already_queued: int = 0
     new_item_steps: int = 0
-    digests: int = 0
+    digests: int = 0  # messages written: a digest sent in parts counts each part
+    parts: int = 0  # of those, the parts of digests too long for their channel
     unreachable: int = 0
     seconds_computing: float = 0.0
     seconds_writing: float = 0.0
@@ -88,14 +99,27 @@ def sweep(
     as_of: date,
     ladder: Ladder | None = None,
     hook: Hook | None = None,
+    channel_of: ChannelOf | None = None,
+    settings: Settings | None = None,
 ) -> SweepResult:
     """Write one digest per target for every item-step due by ``as_of`` and not yet queued.
 
+    ``channel_of`` says what each target's channel takes (None: every target a plain webhook,
+    text without a limit). ``settings`` give the portal's address for links and the intake
+    address mail replies go to (default: the service's settings).
     Commits. Running it again (the same day or later) queues nothing already queued.
     """
     for attempt in range(2):
         try:
-            return _sweep(session, campaign_id, as_of, ladder, hook)
+            plan = plan_sweep(
+                session=session,
+                campaign_id=campaign_id,
+                as_of=as_of,
+                ladder=ladder,
+                channel_of=channel_of,
+                settings=settings,
+            )
+            return _sweep(session, campaign_id, as_of, plan, hook)
         except IntegrityError:
             # Another sweep of the same campaign committed first: recompute against its rows.
             session.rollback()
@@ -119,10 +143,18 @@ class SweepPlan:
 
 
 def plan_sweep(
-    *, session: Session, campaign_id: int, as_of: date, ladder: Ladder | None = None
+    *,
+    session: Session,
+    campaign_id: int,
+    as_of: date,
+    ladder: Ladder | None = None,
+    channel_of: ChannelOf | None = None,
+    settings: Settings | None = None,
 ) -> SweepPlan:
-    """Compute the digests a sweep on ``as_of`` would write; writes nothing (a dry run)."""
+    """Compute the messages a sweep on ``as_of`` would write (a dry run: no outbox row; the
+    reply tokens of units first mailed are made, flushed, not committed)."""
     started = time.perf_counter()
+    settings = settings or get_settings()
     with gc_paused():
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         directory = contact_directory(session=session, campaign=campaign)
@@ -134,7 +166,10 @@ def plan_sweep(
             directory=directory,
             queued=_queued(session, campaign_id),
         )
-        digests = compose_digests(due.notices, campaign=campaign, as_of=as_of, directory=directory)
+        routing = _routing(session, due.notices, directory, channel_of, settings)
+        digests = compose_digests(
+            due.notices, campaign=campaign, as_of=as_of, directory=directory, routing=routing
+        )
     result = SweepResult(
         campaign_id=campaign_id,
         as_of=as_of,
@@ -143,16 +178,50 @@ def plan_sweep(
         already_queued=due.already_queued,
         new_item_steps=sum(len(d.notices) for d in digests),
         digests=len(digests),
+        parts=sum(1 for d in digests if d.parts > 1),
         unreachable=due.unreachable,
         seconds_computing=time.perf_counter() - started,
     )
     return SweepPlan(result=result, digests=digests)
 
 
+def _routing(
+    session: Session,
+    notices: Sequence[Notice],
+    directory: Mapping[int, UnitEntry],
+    channel_of: ChannelOf | None,
+    settings: Settings,
+) -> Routing:
+    """Each target's channel, and the reply tokens of the units mail goes to."""
+    targets = sorted({notice.target for notice in notices})
+    channels: dict[str, Channel] = {}
+    if channel_of is not None:
+        for target in targets:
+            try:
+                channels[target] = channel_of(target)
+            except NotifyError:
+                # Not configured: composed as plain text; delivery reports the target.
+                continue
+    tokens: dict[int, str] = {}
+    if settings.intake_address:
+        owners = recipient_units(directory)
+        mailed = {
+            owners[target]
+            for target in targets
+            if target in owners and by_mail(target, channels.get(target))
+        }
+        tokens = ensure_reply_tokens(session, mailed)
+    return Routing(
+        channels=channels,
+        portal_url=settings.portal_url,
+        intake_address=settings.intake_address,
+        reply_tokens=tokens,
+    )
+
+
 def _sweep(
-    session: Session, campaign_id: int, as_of: date, ladder: Ladder | None, hook: Hook | None
+    session: Session, campaign_id: int, as_of: date, plan: SweepPlan, hook: Hook | None
 ) -> SweepResult:
-    plan = plan_sweep(session=session, campaign_id=campaign_id, as_of=as_of, ladder=ladder)
     result = plan.result
     computed = time.perf_counter()
     call_hook(hook, "sweep.planned")
@@ -183,6 +252,13 @@ def _write(session: Session, campaign_id: int, as_of: date, digests: Sequence[Di
                 "title": digest.title,
                 "body": digest.body,
                 "item_count": len(digest.notices),
+                "format": digest.format,
+                "part": digest.part,
+                "parts": digest.parts,
+                "mentions": list(digest.mentions) or None,
+                "image_id": None,
+                "reply_to": digest.reply_to,
+                "unit_id": digest.unit_id,
                 "status": OutboxStatus.pending,
                 "attempts": 0,
                 "next_attempt_at": None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sqlalchemy import or_
@@ -24,6 +25,20 @@ from qinglian.notify.targets import EMAIL_PREFIX, email_target, is_email_target,
 from qinglian.rules.ladder import Audience
 
 
+@dataclass(frozen=True, slots=True)
+class Mobiles:
+    """The mobile numbers of a unit's office contact and head, for @-mentions.
+
+    Personal data: the repr shows neither, so a traceback or a logged entry cannot carry them.
+    """
+
+    office: str | None = field(default=None, repr=False)
+    head: str | None = field(default=None, repr=False)
+
+
+NO_MOBILES = Mobiles()
+
+
 class UnitEntry(NamedTuple):
     """A unit as the sweep needs it: where it sits and how to reach it."""
 
@@ -35,6 +50,8 @@ class UnitEntry(NamedTuple):
     office: tuple[str, ...]
     head_targets: tuple[str, ...]
     discipline: tuple[str, ...]
+    depth: int = 0
+    mobiles: Mobiles = NO_MOBILES
 
 
 def contact_directory(*, session: Session, campaign: Campaign) -> dict[int, UnitEntry]:
@@ -60,11 +77,26 @@ def contact_directory(*, session: Session, campaign: Campaign) -> dict[int, Unit
                 Unit.office_webhook,
                 Unit.office_email,
                 Unit.discipline_email,
+                Unit.depth,
+                Unit.office_mobile,
+                Unit.head_mobile,
             ).where(or_(col(Unit.path).startswith(root.path), col(Unit.id).in_(ancestors)))
         )
         .all()
     )
-    for unit_id, code, name, parent_id, head, webhook, office_email, discipline_email in rows:
+    for (
+        unit_id,
+        code,
+        name,
+        parent_id,
+        head,
+        webhook,
+        office_email,
+        discipline_email,
+        depth,
+        office_mobile,
+        head_mobile,
+    ) in rows:
         office = [normalise_target(webhook)] if webhook else []
         if office_email:
             office.append(email_target(office_email.lower()))
@@ -78,8 +110,27 @@ def contact_directory(*, session: Session, campaign: Campaign) -> dict[int, Unit
             office=_unique(office, extra.get((unit_id, ContactRole.office), ())),
             head_targets=_unique(extra.get((unit_id, ContactRole.head), ())),
             discipline=_unique(discipline, extra.get((unit_id, ContactRole.discipline), ())),
+            depth=depth,
+            mobiles=(
+                Mobiles(office_mobile, head_mobile) if office_mobile or head_mobile else NO_MOBILES
+            ),
         )
     return directory
+
+
+def recipient_units(directory: Mapping[int, UnitEntry]) -> dict[str, int]:
+    """Each target's own unit: the unit whose contact it is (the highest, when several are).
+
+    A notice that climbed the tree reaches a target of an ancestor: that ancestor is the
+    recipient, whose people are @-mentioned and whose reply token a mail carries.
+    """
+    best: dict[str, tuple[int, str, int]] = {}
+    for unit in directory.values():
+        for target in (*unit.office, *unit.head_targets, *unit.discipline):
+            found = best.get(target)
+            if found is None or (unit.depth, unit.code) < found[:2]:
+                best[target] = (unit.depth, unit.code, unit.id)
+    return {target: found[2] for target, found in best.items()}
 
 
 def _target(text: str) -> str:
