@@ -21,10 +21,16 @@ from models.flow_inputs import DeliverInput, ReplayInput, SweepInput
 from qinglian.core import heartbeats, locks
 from qinglian.core.clock import today_in_china
 from qinglian.core.errors import QinglianError
+from qinglian.oversight.board_outbox import BoardResult
 from qinglian.oversight.delivery import DeliveryResult
 from qinglian.oversight.outbox import SweepResult
 from qinglian.reporting.artifacts import artifact_key
-from tasks.escalate import find_active_campaigns, send_outbox, write_digests
+from tasks.escalate import (
+    find_active_campaigns,
+    queue_board_pictures,
+    send_outbox,
+    write_digests,
+)
 from tasks.runs import crash_orphaned_runs
 
 # Every run here ends without waiting out Prefect's heartbeat sleep, as the unit runs do
@@ -39,6 +45,7 @@ class DaySweep(BaseModel):
 
     day: date
     sweep: SweepResult
+    boards: BoardResult
     delivery: DeliveryResult
 
 
@@ -70,6 +77,7 @@ class SweepRun(BaseModel):
 
     day: date
     sweeps: list[SweepResult]  # one per campaign swept, by campaign id
+    boards: list[BoardResult]  # the day's 督办榜, one result per campaign swept
     delivery: DeliveryResult
 
 
@@ -110,13 +118,16 @@ def start_sweep(params: SweepInput) -> SweepRun:
 
 def _sweep(campaign_ids: list[int], as_of: date, params: SweepInput) -> SweepRun:
     results = [write_digests(campaign_id, as_of) for campaign_id in campaign_ids]
+    boards = [queue_board_pictures(campaign_id, as_of) for campaign_id in campaign_ids]
     delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
-    for result in results:
-        _publish_sweep(result, delivered, every_campaign=params.campaign_id is None)
-    return SweepRun(day=as_of, sweeps=results, delivery=delivered)
+    for result, board in zip(results, boards, strict=True):
+        _publish_sweep(result, board, delivered, every_campaign=params.campaign_id is None)
+    return SweepRun(day=as_of, sweeps=results, boards=boards, delivery=delivered)
 
 
-def _publish_sweep(result: SweepResult, delivered: DeliveryResult, *, every_campaign: bool) -> None:
+def _publish_sweep(
+    result: SweepResult, board: BoardResult, delivered: DeliveryResult, *, every_campaign: bool
+) -> None:
     sent = "发送（全部专项活动一并发送）" if every_campaign else "发送"
     create_markdown_artifact(
         key=artifact_key(result.campaign_id, "escalation", "sweep"),
@@ -124,7 +135,10 @@ def _publish_sweep(result: SweepResult, delivered: DeliveryResult, *, every_camp
             f"# 督办扫描 · 截至 {result.as_of.isoformat()}\n\n"
             f"- 未完成事项 {result.open_items} 项，本次到期的督办步骤 {result.due_item_steps} 个"
             f"（已发过 {result.already_queued} 个，新增 {result.new_item_steps} 个）\n"
-            f"- 生成汇总通知 {result.digests} 份；无法送达（未配置通知目标）{result.unreachable} 个\n"
+            f"- 生成汇总通知 {result.digests} 份（其中分条发送 {result.parts} 条）；"
+            f"无法送达（未配置通知目标）{result.unreachable} 个\n"
+            f"- 督办榜：新绘制 {board.drawn} 张，排队发送 {board.queued} 条"
+            f"（此前已排队 {board.already_queued} 条，跳过 {board.skipped} 个对象）\n"
             f"- {sent}：成功 {delivered.sent}，失败待重试 {delivered.failed}，"
             f"放弃 {delivered.given_up}（其中被接收方拒收 {delivered.rejected}）；"
             f"接手中断进程的待发通知 {delivered.taken_over} 份\n"
@@ -153,8 +167,9 @@ def _replay(params: ReplayInput) -> list[DaySweep]:
     as_of = params.start
     while as_of <= params.end:
         result = write_digests(params.campaign_id, as_of)
+        boards = queue_board_pictures(params.campaign_id, as_of)
         delivered = send_outbox(params.campaign_id) if params.deliver else DeliveryResult()
-        days.append(DaySweep(day=as_of, sweep=result, delivery=delivered))
+        days.append(DaySweep(day=as_of, sweep=result, boards=boards, delivery=delivered))
         as_of += timedelta(days=1)
     create_table_artifact(
         key=artifact_key(params.campaign_id, "escalation", "replay"),
@@ -164,6 +179,7 @@ def _replay(params: ReplayInput) -> list[DaySweep]:
                 "未完成事项": item.sweep.open_items,
                 "新增督办步骤": item.sweep.new_item_steps,
                 "汇总通知": item.sweep.digests,
+                "督办榜": item.boards.queued,
                 "已发送": item.delivery.sent,
                 "失败待重试": item.delivery.failed,
             }

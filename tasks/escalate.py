@@ -8,8 +8,10 @@ from prefect import task
 from sqlmodel import Session
 
 from qinglian.core.db import get_engine
+from qinglian.core.settings import get_settings
 from qinglian.notify.notifier import get_notifier
 from qinglian.oversight.active_campaigns import active_campaign_ids
+from qinglian.oversight.board_outbox import BoardResult, queue_boards
 from qinglian.oversight.delivery import DeliveryResult, deliver
 from qinglian.oversight.outbox import SweepResult, sweep
 from tasks.retries import DB_RETRIES
@@ -35,6 +37,23 @@ def write_digests(campaign_id: int, as_of: date) -> SweepResult:
             campaign_id=campaign_id,
             as_of=as_of,
             channel_of=get_notifier().channel,
+        )
+
+
+@task(**DB_RETRIES)
+def queue_board_pictures(campaign_id: int, as_of: date) -> BoardResult:
+    """Queue the day's 督办榜 for every target the sweep told; idempotent.
+
+    Links expire a week from now, the real time, whatever day ``as_of`` replays.
+    """
+    with _session() as session:
+        return queue_boards(
+            session=session,
+            campaign_id=campaign_id,
+            as_of=as_of,
+            channel_of=get_notifier().channel,
+            portal_url=get_settings().portal_url,
+            now=datetime.now(UTC),
         )
 
 

@@ -25,15 +25,17 @@ def escalate(
     campaign_id, day = campaign_as_of(campaign, as_of)
     run = start_sweep(SweepInput(campaign_id=campaign_id, as_of=day, deliver=send))
     sent = run.delivery
-    for result in run.sweeps:
+    for result, board in zip(run.sweeps, run.boards, strict=True):
         console.print(
             f"督办 {day}: 未完成事项 {result.open_items}，新增督办步骤 {result.new_item_steps}，"
-            f"汇总通知 {result.digests} 份 / open {result.open_items}, new steps "
-            f"{result.new_item_steps}, digests {result.digests}"
+            f"汇总通知 {result.digests} 条，督办榜 {board.queued} 条 / open {result.open_items}, "
+            f"new steps {result.new_item_steps}, digest messages {result.digests}, "
+            f"boards {board.queued}"
         )
     if send:
         console.print(
             f"发送 / delivery: 成功 sent {sent.sent}，失败待重试 failed {sent.failed}，"
-            f"放弃 given up {sent.given_up}，接手中断的发送 taken over {sent.taken_over}",
+            f"放弃 given up {sent.given_up}（拒收 rejected {sent.rejected}），"
+            f"接手中断的发送 taken over {sent.taken_over}",
             highlight=False,
         )
