@@ -7,6 +7,7 @@ Modules:
   one on ``as_of``.
 - ``board``: The daily 督办榜: each child unit of a recipient's subtree, red, amber or green by its
   overdue and missing counts, drawn as a picture.
+- ``board_picture``: The 督办榜's picture: a board laid out, then drawn with Pillow.
 - ``board_outbox``: Queuing the 督办榜 for every recipient of a sweep, as its channel takes it.
 - ``campaign_rules``: The campaign's escalation ladder and lagging thresholds, read from its
   template.

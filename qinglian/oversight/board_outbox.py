@@ -25,13 +25,16 @@ import hashlib
 import logging
 import re
 import secrets
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models.enums import MessageFormat
 from models.outbox import BoardImage, OutboxMessage
@@ -40,19 +43,17 @@ from qinglian.core.errors import QinglianError
 from qinglian.core.sql import chunked
 from qinglian.notify.channels import Channel
 from qinglian.notify.protocol import NotifyError
-from qinglian.oversight.board import (
-    Board,
-    BoardColour,
-    campaign_boards,
-    day_label,
-    render_board,
-)
+from qinglian.oversight.board import Board, BoardColour, campaign_boards
+from qinglian.oversight.board_picture import day_label, render_board
 
 _log = logging.getLogger(__name__)
 
 BOARD_LINK_DAYS = 7
 BOARD_PATH = "/board/"
 _TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 43 characters, 256 bits
+# Pictures drawn before they are written: ~60 kB each, so a national sweep's 10,000 never
+# sit in memory at once.
+_DRAWN_AT_ONCE = 200
 _LINKED_TOKEN = re.compile(re.escape(BOARD_PATH) + r"([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
 
 
@@ -154,6 +155,17 @@ class _Recipient:
     channel: Channel | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Picture:
+    """A unit's stored picture of the day: its id, and its link's token where this run knows it
+    (it drew the picture, or read the token back); never the PNG, which stays in the database."""
+
+    image_id: int
+    token_hash: str
+    expires_at: datetime
+    token: str | None = None
+
+
 def _queue(
     session: Session,
     campaign_id: int,
@@ -162,6 +174,10 @@ def _queue(
     portal_url: str | None,
     now: datetime,
 ) -> BoardResult:
+    """Set-based, however many recipients: the targets, the keys already queued, the stored
+    pictures and the tokens behind earlier links are each read in one query a chunk (of
+    :data:`qinglian.core.sql.CHUNK`, or :data:`_DRAWN_AT_ONCE` pictures), and written with
+    Core inserts (a chunk's new pictures at once, then every message at once)."""
     result = BoardResult(campaign_id=campaign_id, as_of=as_of)
     told = _told(session, campaign_id, as_of, channel_of)
     result.targets = len(told)
@@ -188,21 +204,27 @@ def _queue(
         as_of=as_of,
         unit_ids=[r.unit_id for r in wanted],
     )
-    images: dict[int, tuple[BoardImage, str | None]] = {}
-    for recipient in wanted:
-        board = boards.get(recipient.unit_id)
-        if board is None:
-            result.skipped_outside += 1
-            continue
-        if recipient.unit_id not in images:
-            images[recipient.unit_id] = _image(session, campaign_id, board, now, result)
-        image, token = images[recipient.unit_id]
-        if _by_link(recipient) and token is None:
-            token = _link_token(session, image, campaign_id, as_of)
-            images[recipient.unit_id] = (image, token)
-        session.add(_message(campaign_id, as_of, recipient, board, image, token, base))
-        result.queued += 1
-    session.flush()
+    inside = [r for r in wanted if r.unit_id in boards]
+    result.skipped_outside = len(wanted) - len(inside)
+    units = list(dict.fromkeys(r.unit_id for r in inside))
+    pictures = _pictures(session, campaign_id, as_of, [boards[u] for u in units], now, result)
+    linked = dict.fromkeys(r.unit_id for r in inside if _by_link(r))
+    pictures.update(
+        _link_tokens(
+            session,
+            campaign_id,
+            as_of,
+            {unit: pictures[unit] for unit in linked if pictures[unit].token is None},
+        )
+    )
+    messages = [
+        _message(campaign_id, as_of, r, boards[r.unit_id], pictures[r.unit_id], base).model_dump(
+            exclude={"id"}
+        )
+        for r in inside
+    ]
+    _insert(session, OutboxMessage, messages)
+    result.queued = len(messages)
     return result
 
 
@@ -244,22 +266,55 @@ def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
-def _image(
-    session: Session, campaign_id: int, board: Board, now: datetime, result: BoardResult
-) -> tuple[BoardImage, str | None]:
-    """The unit's picture of the day, drawn now if it is not stored yet; with its token only
-    when it was drawn by this run (a stored one's token is known to its links alone)."""
-    stored = session.exec(
-        select(BoardImage).where(
-            BoardImage.campaign_id == campaign_id,
-            BoardImage.unit_id == board.unit_id,
-            BoardImage.sweep_on == board.as_of,
+def _pictures(
+    session: Session,
+    campaign_id: int,
+    as_of: date,
+    boards: Sequence[Board],
+    now: datetime,
+    result: BoardResult,
+) -> dict[int, _Picture]:
+    """Each unit's picture of the day, a chunk at a time: those stored already read (without
+    their PNG), the rest drawn now, each with a fresh token, written, and read back."""
+    pictures: dict[int, _Picture] = {}
+    for chunk in chunked(boards, _DRAWN_AT_ONCE):
+        units = [board.unit_id for board in chunk]
+        stored = _stored(session, campaign_id, as_of, units)
+        tokens: dict[int, str] = {}
+        rows: list[dict[str, Any]] = []
+        for board in chunk:
+            if board.unit_id not in stored:
+                tokens[board.unit_id] = secrets.token_urlsafe(_TOKEN_BYTES)
+                rows.append(_image_row(campaign_id, board, tokens[board.unit_id], now))
+        if rows:
+            _insert(session, BoardImage, rows)
+            stored = _stored(session, campaign_id, as_of, units)
+        for unit_id, picture in stored.items():
+            pictures[unit_id] = replace(picture, token=tokens.get(unit_id))
+        result.drawn += len(rows)
+    return pictures
+
+
+def _stored(
+    session: Session, campaign_id: int, as_of: date, unit_ids: Sequence[int]
+) -> dict[int, _Picture]:
+    rows = session.exec(
+        select(
+            BoardImage.unit_id, BoardImage.id, BoardImage.token_hash, BoardImage.expires_at
+        ).where(
+            col(BoardImage.campaign_id) == campaign_id,
+            col(BoardImage.sweep_on) == as_of,
+            col(BoardImage.unit_id).in_(unit_ids),
         )
-    ).first()
-    if stored is not None:
-        return stored, None
+    ).all()
+    return {
+        unit_id: _Picture(image_id or 0, hashed, expires_at)
+        for unit_id, image_id, hashed, expires_at in rows
+    }
+
+
+def _image_row(campaign_id: int, board: Board, token: str, now: datetime) -> dict[str, Any]:
     png = render_board(board)
-    token = secrets.token_urlsafe(_TOKEN_BYTES)
     image = BoardImage(
         campaign_id=campaign_id,
         unit_id=board.unit_id,
@@ -270,32 +325,56 @@ def _image(
         expires_at=now.astimezone(UTC) + timedelta(days=BOARD_LINK_DAYS),
         counts=board.counts_json(),
     )
-    session.add(image)
-    session.flush()
-    result.drawn += 1
-    return image, token
+    return image.model_dump(exclude={"id"})
 
 
-def _link_token(session: Session, image: BoardImage, campaign_id: int, as_of: date) -> str:
-    """The token of a picture stored by an earlier run: read back from a link that run queued
-    (checked against the hash), else a fresh one in place of the unused one."""
-    bodies = session.exec(
-        select(OutboxMessage.body).where(
-            col(OutboxMessage.campaign_id) == campaign_id,
-            col(OutboxMessage.sweep_on) == as_of,
-            col(OutboxMessage.unit_id) == image.unit_id,
-            col(OutboxMessage.format) != MessageFormat.image,
-            col(OutboxMessage.body).contains(BOARD_PATH),
-        )
-    ).all()
+def _insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Core inserts, one ``executemany`` (the ORM would send an INSERT a row on SQLite)."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+
+
+def _link_tokens(
+    session: Session, campaign_id: int, as_of: date, pictures: dict[int, _Picture]
+) -> dict[int, _Picture]:
+    """The tokens of pictures stored by an earlier run: read back from the links that run
+    queued (checked against the hash), else fresh ones in place of the unused ones."""
+    bodies: dict[int, list[str]] = defaultdict(list)
+    for chunk in chunked(list(pictures)):
+        rows = session.exec(
+            select(OutboxMessage.unit_id, OutboxMessage.body).where(
+                col(OutboxMessage.campaign_id) == campaign_id,
+                col(OutboxMessage.sweep_on) == as_of,
+                col(OutboxMessage.unit_id).in_(chunk),
+                col(OutboxMessage.format) != MessageFormat.image,
+                col(OutboxMessage.body).contains(BOARD_PATH),
+            )
+        ).all()
+        for unit_id, body in rows:
+            bodies[unit_id or 0].append(body)
+    known: dict[int, _Picture] = {}
+    for unit_id, picture in pictures.items():
+        token = _linked_token(bodies[unit_id], picture.token_hash)
+        if token is None:
+            token = secrets.token_urlsafe(_TOKEN_BYTES)
+            picture = replace(picture, token_hash=token_hash(token))
+        known[unit_id] = replace(picture, token=token)
+    fresh = [
+        {"id": p.image_id, "token_hash": p.token_hash}
+        for unit_id, p in known.items()
+        if p.token_hash != pictures[unit_id].token_hash
+    ]
+    if fresh:
+        session.execute(update(BoardImage), fresh)
+    return known
+
+
+def _linked_token(bodies: Sequence[str], hashed: str) -> str | None:
     for body in bodies:
         for token in _LINKED_TOKEN.findall(body):
-            if secrets.compare_digest(token_hash(token), image.token_hash):
+            if secrets.compare_digest(token_hash(token), hashed):
                 return str(token)
-    token = secrets.token_urlsafe(_TOKEN_BYTES)
-    image.token_hash = token_hash(token)
-    session.add(image)
-    return token
+    return None
 
 
 def _message(
@@ -303,8 +382,7 @@ def _message(
     as_of: date,
     recipient: _Recipient,
     board: Board,
-    image: BoardImage,
-    token: str | None,
+    picture: _Picture,
     base: str,
 ) -> OutboxMessage:
     key = board_key(campaign_id, recipient.target, as_of)
@@ -320,11 +398,11 @@ def _message(
     }
     if not _by_link(recipient):
         return OutboxMessage(
-            **common, format=MessageFormat.image, image_id=image.id, body=_summary(board)
+            **common, format=MessageFormat.image, image_id=picture.image_id, body=_summary(board)
         )
-    assert token is not None
-    link = f"{base}{BOARD_PATH}{token}"
-    until = _china_day_time(as_utc(image.expires_at))
+    assert picture.token is not None
+    link = f"{base}{BOARD_PATH}{picture.token}"
+    until = _china_day_time(as_utc(picture.expires_at))
     if recipient.channel and recipient.channel.markdown:
         body = (
             f"#### {board_title(board)}\n\n{_summary(board)}\n\n![督办榜]({link})\n\n"

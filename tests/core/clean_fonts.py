@@ -3,10 +3,14 @@
 The child gets an empty ``MPLCONFIGDIR`` (so matplotlib rebuilds its font list),
 ``MPL_IGNORE_SYSTEM_FONTS`` and an empty fontconfig configuration (so neither the system's font
 folders nor ``fc-list`` add anything to that list; the variable is dropped once the list is
-built, as it would also keep family look-ups from fonts added later), and a fresh ``HOME``. It checks that the font list holds
-matplotlib's bundled fonts only, runs the caller's drawing code, and reports every "Glyph …
-missing from font(s)" warning and "findfont: … not found" message, from warnings and from
-logging alike. A control draws Chinese in DejaVu Sans, to show that a fallback is seen.
+built, as it would also keep family look-ups from fonts added later), and a fresh ``HOME``. It
+checks that the font list holds matplotlib's bundled fonts only, runs the caller's drawing
+code, and reports every "Glyph … missing from font(s)" warning and "findfont: … not found"
+message, from warnings and from logging alike. A control draws Chinese in DejaVu Sans, to show that a fallback is seen.
+
+For matplotlib only: Pillow (the 督办榜) opens the shipped font by its path and never looks a
+font up, so hiding the system's fonts changes nothing there; what it lacks is checked against
+the font's character map instead (tests/core/test_fonts.py).
 """
 
 from __future__ import annotations

@@ -1,16 +1,32 @@
 """The CJK font the project ships: a Simplified Chinese face under the OFL, drawn without
-fallback where the machine has no font of its own."""
+fallback where the machine has no font of its own (matplotlib), and never as the font's empty
+box where it lacks a character (Pillow)."""
 
 from __future__ import annotations
 
 from importlib.metadata import distribution
 from pathlib import Path
 
+import pytest
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from qinglian.core.fonts import CJK_FAMILY, CJK_PACKAGE, cjk_family, cjk_font, cjk_font_path
+from qinglian.core.fonts import (
+    CJK_FAMILY,
+    CJK_PACKAGE,
+    MISSING_GLYPH,
+    cjk_codepoints,
+    cjk_drawable,
+    cjk_family,
+    cjk_font,
+    cjk_font_path,
+    cjk_image_font,
+    cjk_missing,
+    cjk_text_mask,
+    cjk_text_width,
+)
 from tests.core.clean_fonts import draw_in_clean_fonts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -77,3 +93,76 @@ def test_a_chart_draws_chinese_without_any_system_font(tmp_path: Path) -> None:
     assert report["fallbacks"] == []
     assert report["control"], "the control drew Chinese in DejaVu Sans: a fallback must be seen"
     assert bytes.fromhex(report["signature"]) == PNG_SIGNATURE
+
+
+# --- Pillow ---------------------------------------------------------------------------------
+
+
+def _drawn(text: str, size: float = 22.2) -> Image.Image:
+    """``text`` as Pillow's own ``ImageDraw.text`` draws it in the shipped font."""
+    canvas = Image.new("L", (1200, 60))
+    ImageDraw.Draw(canvas).text((10, 40), text, 255, cjk_image_font(size), anchor="ls")
+    return canvas
+
+
+def test_pillow_draws_a_character_the_font_lacks_as_a_box_silently() -> None:
+    """Why every text goes through :func:`cjk_drawable`: no fallback, no warning, a box."""
+    assert 0x20000 not in cjk_codepoints() and 0x20001 not in cjk_codepoints()
+    box = _drawn("𠀀")
+    assert box.getbbox() is not None  # ink: the font's .notdef
+    assert ImageChops.difference(box, _drawn("\U00020001")).getbbox() is None  # the same box
+
+
+@pytest.mark.parametrize(
+    ("text", "drawable"),
+    [
+        ("连云港市妇幼保健院（连妇保）", "连云港市妇幼保健院（连妇保）"),
+        ("Émile 1234 ≥3项…", "Émile 1234 ≥3项…"),
+        ("𠀀家庄卫生院", "〓家庄卫生院"),  # CJK extension B: not in Noto Sans SC
+        ("\ue000医院", "〓医院"),  # private use: a rare hanzi an old input method typed
+        ("😀", "〓"),
+        ("南京\u200d市", "南京市"),  # zero-width joiner: nothing to draw
+        ("南京\ufe0f市", "南京市"),  # variation selector
+        ("葛\U000e0100洪", "葛洪"),  # ideographic variation selector
+        ("\ufeff卫生局\x07", "卫生局"),  # a byte-order mark, a control character
+        ("卫生\t局", "卫生 局"),
+    ],
+)
+def test_only_what_the_font_has_is_drawn(text: str, drawable: str) -> None:
+    assert cjk_drawable(text) == drawable
+    assert all(ord(char) in cjk_codepoints() for char in drawable)
+    assert (cjk_missing(text) == []) is (text == drawable)
+
+
+def test_a_missing_character_is_stood_for_by_the_geta_mark() -> None:
+    assert cjk_missing("𠀀𠀀南京") == ["𠀀"]
+    rare, stand_in = cjk_text_mask("𠀀家庄", 22.2), cjk_text_mask("〓家庄", 22.2)
+    assert rare is not None and stand_in is not None
+    assert ImageChops.difference(rare.coverage, stand_in.coverage).getbbox() is None
+    assert cjk_text_width("𠀀", 22.2) == cjk_text_width(MISSING_GLYPH, 22.2) > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("【督办榜】连云港市妇幼保健院 逾期缺报红黄绿 们骨直 9月20日", 33.3),
+        ("另有150个单位未列出（红50 黄83 绿17）", 19.4),
+        ("Taizhou office fifi 0123456789", 23.6),  # Latin glyphs that overlap
+        ("下级单位的数字含其所属单位。", 14.6),
+    ],
+)
+def test_the_glyph_cache_draws_the_pixels_pillow_draws(text: str, size: float) -> None:
+    inked = cjk_text_mask(text, size)
+    assert inked is not None
+    mine = Image.new("L", (1200, 60))
+    mine.paste(inked.coverage, (10 + inked.left, 40 + inked.top))
+    assert ImageChops.difference(mine, _drawn(text, size)).getbbox() is None
+    assert cjk_text_width(text, size) == cjk_image_font(size).getlength(text)
+
+
+def test_a_face_is_loaded_once_per_size_with_basic_layout() -> None:
+    font = cjk_image_font(22.2)
+    assert cjk_image_font(22.2) is font and cjk_image_font(16.7) is not font
+    assert font.layout_engine == ImageFont.Layout.BASIC  # the same pixels with or without Raqm
+    assert font.path == str(cjk_font_path())
+    assert cjk_text_mask("   ", 22.2) is None

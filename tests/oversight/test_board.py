@@ -6,11 +6,14 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from models.campaign import Campaign, Deliverable, Phase
@@ -26,10 +29,12 @@ from models.enums import (
 from models.finding import Finding, RuleReviewItem
 from models.outbox import BoardImage, OutboxMessage
 from models.rectification import RectificationItem
+from qinglian.core.fonts import cjk_codepoints, cjk_image_font
 from qinglian.notify.channels import DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM, Channel
 from qinglian.notify.protocol import NotifyError, RecordingNotifier
 from qinglian.oversight.board import (
     MAX_PNG_BYTES,
+    MAX_ROWS,
     RED_AT,
     WIDTH_PX,
     Board,
@@ -38,17 +43,17 @@ from qinglian.oversight.board import (
     Counts,
     board_colour,
     campaign_boards,
-    render_board,
 )
 from qinglian.oversight.board_outbox import (
     BOARD_LINK_DAYS,
+    BoardResult,
     board_for_token,
     board_key,
     queue_boards,
 )
+from qinglian.oversight.board_picture import TextRun, layout_board, render_board
 from qinglian.oversight.lagging import unit_loads
 from qinglian.oversight.tracking import campaign_progress
-from tests.core.clean_fonts import draw_in_clean_fonts
 from tests.factories import UnitRow, add_units
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -209,11 +214,16 @@ def test_counts_roll_each_child_subtree_up(session: Session) -> None:
 
 
 def _board(children: int) -> Board:
-    rows = tuple(
-        BoardRow(f"32{n:03d}", f"第{n + 1}人民医院", Counts(n % 4, n % 3)) for n in range(children)
+    """``children`` hospitals, the worst first (as :func:`campaign_boards` orders them)."""
+    rows = sorted(
+        (
+            BoardRow(f"32{n:03d}", f"第{n + 1}人民医院", Counts(n % 4, n % 3))
+            for n in range(children)
+        ),
+        key=lambda row: (list(BoardColour).index(row.colour), -sum(row.counts), row.code),
     )
     own = BoardRow("32", "江苏省卫生厅", Counts(0, 1), own=True)
-    return Board(unit_id=1, unit_name="江苏省卫生厅", as_of=DAY, own=own, children=rows)
+    return Board(unit_id=1, unit_name="江苏省卫生厅", as_of=DAY, own=own, children=tuple(rows))
 
 
 @pytest.mark.parametrize("children", [5, 200])
@@ -239,26 +249,79 @@ def test_a_long_board_is_capped_and_the_rest_counted() -> None:
     assert len(_board(200).counts_json()["children"]) == 200  # the counts keep every unit
 
 
-def test_the_picture_draws_chinese_names_without_any_system_font(tmp_path: Path) -> None:
-    report = draw_in_clean_fonts(
-        """
-        from datetime import date
-        from qinglian.oversight.board import Board, BoardRow, Counts, render_board
+def _named(*names: str, unit: str = "江苏省卫生厅") -> Board:
+    rows = tuple(BoardRow(f"C{n}", name, Counts(n, 0)) for n, name in enumerate(names))
+    own = BoardRow("JS", unit, Counts(0, 0), own=True)
+    return Board(unit_id=1, unit_name=unit, as_of=DAY, own=own, children=rows)
 
-        def draw():
-            names = ["连云港市卫生局", "南京市卫生局", "连云港市妇幼保健院（连妇保）", "产科",
-                     "徐州医学院附属医院骨科", "镇江市第一人民医院直属分院"]
-            rows = tuple(BoardRow(f"C{n}", name, Counts(n, n % 2)) for n, name in enumerate(names))
-            own = BoardRow("JS", "江苏省卫生厅", Counts(1, 0), own=True)
-            board = Board(1, "江苏省卫生厅", date(2012, 9, 20), own, rows)
-            return render_board(board, max_rows=4)  # the 另有N个单位 line too
-        """,
-        tmp_path,
-    )
-    assert report["foreign"] == []
-    assert report["fallbacks"] == []
-    assert report["control"]
-    assert bytes.fromhex(report["signature"]) == PNG_SIGNATURE
+
+def test_the_picture_says_what_the_board_holds() -> None:
+    board = _board(200)
+    layout = layout_board(board)
+    texts = [run.text for run in layout.texts]
+    assert texts[:2] == [
+        "【督办榜】江苏省卫生厅",
+        "2012年9月20日 · 下级单位200个：红100  黄83  绿17",
+    ]
+    for words in ("逾期与缺报合计≥3项", "1–2项", "无逾期、缺报", "单位", "逾期", "缺报"):
+        assert words in texts
+    names = [run for run in layout.texts if run.text.endswith(("人民医院", "卫生厅）"))]
+    assert [run.text for run in names[:3]] == [
+        "本级（江苏省卫生厅）",
+        "第12人民医院",
+        "第24人民医院",
+    ]
+    assert len(names) == 1 + MAX_ROWS  # 本级 and the worst 50; the rest on one line
+    assert texts[-3:] == [
+        "另有150个单位未列出（红50 黄83 绿17）",
+        "逾期：整改事项、制度清单事项超过时限未办结；缺报：上报事项、阶段性总结、报告表超过时限未报送。",
+        "下级单位的数字含其所属单位。",
+    ]
+    counts = [run for run in layout.texts if run.centred and run.text.isdigit()]
+    zeros = {run.ink for run in counts if run.text == "0"}
+    assert len(zeros) == 1 and zeros.isdisjoint(run.ink for run in counts if run.text != "0")
+    # Each row is tinted by its colour, exactly: the palette holds the flat colours themselves.
+    picture = Image.open(io.BytesIO(render_board(board))).convert("RGB")
+    assert picture.size == (WIDTH_PX, layout.height)
+    tints = {BoardColour.red: (252, 232, 230), BoardColour.amber: (254, 247, 224)}
+    rows = [board.own, *board.children[:MAX_ROWS]]
+    for run, row in zip(names, rows, strict=True):
+        assert picture.getpixel((WIDTH_PX - 24, run.y)) == tints[row.colour]
+
+
+def test_long_names_are_cut_to_fit_their_column() -> None:
+    long = "苏州大学附属第一医院（苏大附一院）心血管内科介入治疗中心导管室护理单元"
+    layout = layout_board(_named(long, "产科", unit="江苏省卫生厅直属" + long))
+    title, *_ = layout.texts
+    (overdue,) = [run for run in layout.texts if run.text == "逾期"]
+    cut = next(run for run in layout.texts if run.text.startswith("苏州"))
+    assert cut.text.endswith("…") and long.startswith(cut.text[:-1])
+    assert "产科" in [run.text for run in layout.texts]  # a short one is not cut
+
+    def right(run: TextRun) -> float:
+        return run.x + cjk_image_font(run.size).getlength(run.text)
+
+    assert right(cut) < overdue.x - cjk_image_font(overdue.size).getlength("逾期") / 2
+    assert title.text.endswith("…") and right(title) <= WIDTH_PX - title.x
+    own = next(run for run in layout.texts if run.text.startswith("本级"))
+    assert own.text.endswith("…）") and right(own) < right(cut) + own.size
+
+
+def test_a_character_the_font_lacks_is_drawn_as_a_geta_mark(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pillow would draw 𠀀 (U+20000, not in Noto Sans SC) as an empty box, silently."""
+    rare = _named("𠀀家庄卫生院", "南京\u200d市卫生局", unit="江苏省𠀀卫生厅")
+    layout = layout_board(rare)
+    drawn = "".join(run.text for run in layout.texts)
+    assert [char for char in drawn if ord(char) not in cjk_codepoints()] == []
+    texts = [run.text for run in layout.texts]
+    assert "〓家庄卫生院" in texts and "南京市卫生局" in texts  # a zero-width joiner: left out
+    assert texts[0] == "【督办榜】江苏省〓卫生厅"
+    with caplog.at_level(logging.WARNING, logger="qinglian.oversight.board"):
+        png = render_board(rare)
+    assert "U+20000" in caplog.text
+    assert png == render_board(_named("〓家庄卫生院", "南京市卫生局", unit="江苏省〓卫生厅"))
 
 
 # --- the messages -------------------------------------------------------------------------
@@ -475,6 +538,70 @@ def test_a_later_link_of_the_day_reuses_the_token_or_replaces_an_unused_one(
     fb = board_for_token(session=session, token=fb_token, now=NOW)
     assert fb is not None and fb.unit_id == ids["JS-LYG-FB"]
     assert sent["fb-wecom"].image_id == fb.id  # the picture already queued is the same
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements sent meanwhile (an executemany counts once)."""
+    sent: list[str] = []
+
+    def note(*args: Any) -> None:
+        sent.append(args[2])
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_queuing_takes_as_many_statements_for_many_recipients_as_for_few(
+    session: Session,
+) -> None:
+    """Set-based: a national sweep's 10,000 recipients cost no more round trips than three."""
+    ids = _tree(session)
+    cid = ids["campaign"]
+    units = [ids[code] for code in ("JS", "JS-LYG", "JS-NJ", "JS-LYG-FB")]
+    channels: dict[str, Channel] = {}
+
+    def run(day: date, told: list[tuple[str, int, Channel]]) -> tuple[int, BoardResult]:
+        for target, unit_id, channel in told:
+            channels[target] = channel
+            _digest(session, cid, target, unit_id, sweep_on=day)
+        with _statements(session) as sent:
+            result = queue_boards(
+                session=session,
+                campaign_id=cid,
+                as_of=day,
+                channel_of=channels.__getitem__,
+                portal_url=PORTAL,
+                now=NOW,
+            )
+        return len(sent), result
+
+    def told(day: date, kind: str, channel: Channel, at: list[int], each: int) -> list:
+        return [(f"{day}-{kind}-{u}-{n}", u, channel) for u in at for n in range(each)]
+
+    # A sweep: pictures by WeCom for some units and links for others; a second sweep the same
+    # day adds links for all of them (tokens read back from a link, or replaced if unused).
+    small, big = date(2012, 9, 21), date(2012, 9, 22)
+    few = run(
+        small, told(small, "w", WECOM, units[:1], 1) + told(small, "d", DINGTALK, units[2:3], 1)
+    )
+    many = run(big, told(big, "w", WECOM, units[:2], 3) + told(big, "d", DINGTALK, units[2:], 3))
+    assert (few[1].drawn, few[1].queued, many[1].drawn, many[1].queued) == (2, 2, 4, 12)
+    assert few[0] == many[0]
+    few = run(small, told(small, "d2", DINGTALK, [units[0], units[2]], 1))
+    many = run(big, told(big, "d2", DINGTALK, units, 3))
+    assert (few[1].drawn, few[1].queued, many[1].drawn, many[1].queued) == (0, 2, 0, 12)
+    assert few[0] == many[0]
+    for day in (small, big):  # every link of a unit opens that unit's picture
+        for row in _boards(session, cid).values():
+            if row.sweep_on == day and row.format != MessageFormat.image:
+                (token,) = set(_LINK.findall(row.body))
+                image = board_for_token(session=session, token=token, now=NOW)
+                assert image is not None and image.unit_id == row.unit_id
 
 
 def test_the_token_is_never_logged(session: Session, caplog: pytest.LogCaptureFixture) -> None:
