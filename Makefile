@@ -19,12 +19,15 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 install: $(STAMP)
 
 # Debian packages the documents need: LibreOffice (PDF reports, the tests' XLSX/DOCX checks), a
-# CJK font (Chinese in the charts and the PDF) and Chromium (the portal's browser tests, driven by
-# Playwright: its own browser download is not used). Without root or a package mirror the tests
-# that need them skip with their reason.
-SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk chromium
+# CJK font (Chinese in the charts and the PDF), Chromium (the portal's browser tests, driven by
+# Playwright: its own browser download is not used) and Dovecot (the mail intake's tests: a real
+# IMAP server the tests start on a high port, never the system's). Without root or a package
+# mirror the tests that need them skip with their reason.
+SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk chromium \
+	dovecot-imapd
 system-packages:
 	@(command -v soffice >/dev/null && command -v chromium >/dev/null \
+		&& (command -v dovecot || test -x /usr/sbin/dovecot) >/dev/null \
 		&& fc-list 2>/dev/null | grep -qi "noto.*cjk") \
 		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null) \

@@ -65,6 +65,7 @@ class _Qinglian(LazyGroup):
         "complaints": _group("complaints", "信访举报（保密）/ complaints (confidential)"),
         "rectify": _group("rectify", "整改纠正 / rectification"),
         "outbox": _group("outbox", "发件箱 / notification outbox"),
+        "intake": _group("intake", "邮件回收：各单位回复的工作簿 / workbooks returned by e-mail"),
         "summary": _group("summary", "阶段性总结 / phase summaries"),
         "inspect": _group(
             "inspect",

@@ -37,6 +37,7 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
         "escalation-sweep",
         "escalation-replay",
         "deliver-outbox",
+        "mail-intake",
         "report",
     }
     assert all(deployment.enforce_parameter_schema for deployment in deployments.values())
@@ -44,3 +45,9 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
     assert deployments["escalation-sweep"].parameters == {"params": {}}  # every active campaign
     assert sweep.schedule.cron == "0 9 * * *"
     assert sweep.schedule.timezone == "Asia/Shanghai"
+    (intake,) = deployments["mail-intake"].schedules
+    assert deployments["mail-intake"].parameters == {"params": {}}
+    assert intake.schedule.cron == "*/10 * * * *"  # every 10 minutes
+    assert intake.schedule.timezone == "Asia/Shanghai"
+    (delivery,) = deployments["deliver-outbox"].schedules
+    assert delivery.schedule.cron == "*/5 * * * *"  # rate-limited sends come back soon
