@@ -42,7 +42,9 @@ class Unit(UnitBase, UnitContacts, table=True):
     # The unit's reply token (回复码): carried in the Reply-To and subject of the mail it is sent,
     # it tells the intake mailbox which unit a returned workbook comes from. Random, made on
     # first use (qinglian.intake), never derived from the code.
-    reply_token: str | None = Field(default=None, max_length=32, unique=True, repr=False)
+    reply_token: str | None = Field(
+        default=None, max_length=32, unique=True, index=True, repr=False
+    )
 
 
 class UnitCreate(UnitBase, UnitContacts):

@@ -18,7 +18,7 @@ depends_on = None
 _FORMAT = sa.Enum('text', 'markdown', 'image', name='messageformat')
 _FK_IMAGE = 'fk_outboxmessage_image_id_boardimage'
 _FK_UNIT = 'fk_outboxmessage_unit_id_unit'
-_UQ_TOKEN = 'uq_unit_reply_token'
+_IX_TOKEN = 'ix_unit_reply_token'
 
 
 def upgrade() -> None:
@@ -73,34 +73,46 @@ def upgrade() -> None:
 
     # Every message written before is one whole plain-text digest.
     _FORMAT.create(op.get_bind(), checkfirst=True)
-    with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('format', _FORMAT, server_default='text', nullable=False))
-        batch_op.add_column(sa.Column('part', sa.Integer(), server_default='1', nullable=False))
-        batch_op.add_column(sa.Column('parts', sa.Integer(), server_default='1', nullable=False))
-        batch_op.add_column(sa.Column('mentions', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('image_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('reply_to', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
-        batch_op.add_column(sa.Column('unit_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(_FK_IMAGE, 'boardimage', ['image_id'], ['id'])
-        batch_op.create_foreign_key(_FK_UNIT, 'unit', ['unit_id'], ['id'])
+    # Plain ADD COLUMNs, never a batch copy: on SQLite a copy drops and
+    # renames the table, which foreign keys from existing rows refuse.
+    op.add_column('outboxmessage', sa.Column('format', _FORMAT, server_default='text', nullable=False))
+    op.add_column('outboxmessage', sa.Column('part', sa.Integer(), server_default='1', nullable=False))
+    op.add_column('outboxmessage', sa.Column('parts', sa.Integer(), server_default='1', nullable=False))
+    op.add_column('outboxmessage', sa.Column('mentions', sa.JSON(), nullable=True))
+    op.add_column('outboxmessage', sa.Column('reply_to', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
+    _add_reference('outboxmessage', 'image_id', 'boardimage', _FK_IMAGE)
+    _add_reference('outboxmessage', 'unit_id', 'unit', _FK_UNIT)
 
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('office_mobile', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
-        batch_op.add_column(sa.Column('head_mobile', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
-        batch_op.add_column(sa.Column('reply_token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
-        batch_op.create_unique_constraint(_UQ_TOKEN, ['reply_token'])
+    op.add_column('unit', sa.Column('office_mobile', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+    op.add_column('unit', sa.Column('head_mobile', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+    op.add_column('unit', sa.Column('reply_token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+    op.create_index(_IX_TOKEN, 'unit', ['reply_token'], unique=True)
+
+
+def _add_reference(table: str, column: str, target: str, name: str) -> None:
+    """A nullable integer column referencing ``target.id``, added in place."""
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a column with its REFERENCES clause, but no constraint afterwards.
+        op.execute(
+            f'ALTER TABLE {table} ADD COLUMN {column} INTEGER '
+            f'CONSTRAINT {name} REFERENCES {target} (id)'
+        )
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, target, [column], ['id'])
 
 
 def downgrade() -> None:
+    op.drop_index(_IX_TOKEN, table_name='unit')
     with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.drop_constraint(_UQ_TOKEN, type_='unique')
         batch_op.drop_column('reply_token')
         batch_op.drop_column('head_mobile')
         batch_op.drop_column('office_mobile')
 
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
-        batch_op.drop_constraint(_FK_UNIT, type_='foreignkey')
-        batch_op.drop_constraint(_FK_IMAGE, type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':  # SQLite's copy leaves them with their columns
+            batch_op.drop_constraint(_FK_UNIT, type_='foreignkey')
+            batch_op.drop_constraint(_FK_IMAGE, type_='foreignkey')
         batch_op.drop_column('unit_id')
         batch_op.drop_column('reply_to')
         batch_op.drop_column('image_id')
