@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +19,6 @@ from models.report import (
     PhaseLine,
     ReportData,
 )
-from qinglian.reporting.document import charts as charts_module
 from qinglian.reporting.document import output, pdf
 from qinglian.reporting.document.charts import ReportCharts, format_percent, render_charts
 from qinglian.reporting.document.markdown import render_markdown
@@ -28,6 +26,7 @@ from qinglian.reporting.document.pdf import LibreOfficeMissing, convert_to_pdf
 from qinglian.reporting.document.render import write_report
 from qinglian.reporting.document.sections import SECTIONS
 from qinglian.reporting.document.word import write_docx
+from tests.core.clean_fonts import draw_in_clean_fonts
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AS_OF = date(2012, 10, 15)
@@ -289,22 +288,26 @@ def test_a_chart_without_data_is_removed_from_an_earlier_run(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reporting_rate.png"]
 
 
-def test_charts_without_a_cjk_font_still_draw_and_warn_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(charts_module, "_find_cjk_family", lambda: None)
-    charts_module._cjk_font_family.cache_clear()
-    try:
-        with caplog.at_level(logging.WARNING, logger=charts_module.__name__):
-            first = render_charts(full_data(), tmp_path / "a")
-            render_charts(full_data(), tmp_path / "b")
-    finally:
-        charts_module._cjk_font_family.cache_clear()
+def test_the_charts_draw_chinese_without_any_system_font(tmp_path: Path) -> None:
+    """All three charts, in a process that sees no font but matplotlib's own: the shipped
+    Noto Sans SC draws every label, and not one glyph falls back."""
+    report = draw_in_clean_fonts(
+        f"""
+        from pathlib import Path
+        from qinglian.reporting.document.charts import render_charts
+        from tests.reporting.test_report_render import full_data
 
-    assert len(first.drawn()) == 3
-    assert first.drawn()[0].read_bytes()[:8] == PNG
-    warnings = [r for r in caplog.records if "CJK" in r.getMessage()]
-    assert len(warnings) == 1
+        def draw():
+            charts = render_charts(full_data(), Path({str(tmp_path / "charts")!r}))
+            assert len(charts.drawn()) == 3, charts
+            return charts.drawn()[0].read_bytes()
+        """,
+        tmp_path,
+    )
+    assert report["foreign"] == []  # nothing but matplotlib's own fonts was visible
+    assert report["fallbacks"] == []
+    assert report["control"], "the control drew Chinese in DejaVu Sans: a fallback must be seen"
+    assert bytes.fromhex(report["signature"]) == PNG
 
 
 def test_docx(tmp_path: Path, charts: ReportCharts) -> None:

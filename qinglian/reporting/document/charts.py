@@ -2,20 +2,16 @@
 
 Three charts: the reporting rate of each child unit, findings by category, and the
 rectification burn-down. A chart with nothing to show is skipped (its path is ``None``), so the
-report never carries an empty axis. Labels are Chinese, so a CJK font is looked up once; without
-one the charts are still drawn (the Chinese shows as boxes) and a warning is logged once.
+report never carries an empty axis. Labels are Chinese, drawn in the font the project ships
+(Noto Sans SC, :mod:`qinglian.core.fonts`): no system font is needed, and no glyph falls back.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import BarContainer
@@ -26,35 +22,14 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from models.report import ReportData
-
-_log = logging.getLogger(__name__)
+from qinglian.core.fonts import cjk_family
 
 DPI = 150
 REPORTING_RATE_PNG = "reporting_rate.png"
 FINDINGS_PNG = "findings_by_category.png"
 BURN_DOWN_PNG = "rectification_burn_down.png"
 
-# Simplified-Chinese faces first: the SC face draws 们/骨/直 the mainland way.
-_CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Noto Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-    "Noto Serif CJK SC",
-    "SimSun",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK HK",
-    "Noto Sans CJK KR",
-)
-# File-name fragments of CJK fonts, for a font cache built before the fonts were installed.
-_CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "simhei", "simsun", "msyh", "pingfang", "notosanssc")
+# Latin letters and digits the shipped face lacks (none today) fall back to matplotlib's own.
 _FALLBACK_FAMILY = "DejaVu Sans"
 
 _BAR = "#2f5597"
@@ -79,38 +54,9 @@ def format_percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def cjk_font_family() -> str | None:
-    """The CJK font family the charts use, or ``None`` (warned about once) when there is none."""
-    return _cjk_font_family()
-
-
-@cache
-def _cjk_font_family() -> str | None:
-    family = _find_cjk_family()
-    if family is None:
-        _log.warning(
-            "未找到中文字体，图表中的中文将无法正常显示（可安装 fonts-noto-cjk）/ "
-            "no CJK font found: Chinese chart labels will not render (install fonts-noto-cjk)"
-        )
-    return family
-
-
-def _find_cjk_family() -> str | None:
-    family = _known_family()
-    if family is not None:
-        return family
-    for path in font_manager.findSystemFonts():
-        if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS):
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):
-                continue
-    return _known_family()
-
-
-def _known_family() -> str | None:
-    names = {entry.name for entry in font_manager.fontManager.ttflist}
-    return next((family for family in _CJK_FAMILIES if family in names), None)
+def cjk_font_family() -> str:
+    """The CJK font family the charts use: the shipped one, registered with matplotlib."""
+    return cjk_family()
 
 
 def render_charts(data: ReportData, folder: Path) -> ReportCharts:
@@ -127,8 +73,7 @@ def render_charts(data: ReportData, folder: Path) -> ReportCharts:
 
 
 def _families() -> list[str]:
-    family = cjk_font_family()
-    return [family, _FALLBACK_FAMILY] if family else [_FALLBACK_FAMILY]
+    return [cjk_font_family(), _FALLBACK_FAMILY]
 
 
 _Draw = Callable[[Figure, ReportData, list[str]], bool]
@@ -137,15 +82,12 @@ _Draw = Callable[[Figure, ReportData, list[str]], bool]
 def _render(path: Path, draw: _Draw, data: ReportData, families: list[str]) -> Path | None:
     figure = Figure(figsize=(6.4, 3.6), layout="constrained")
     FigureCanvasAgg(figure)
-    with warnings.catch_warnings():
-        # Without a CJK font every Chinese glyph would warn; that was logged once already.
-        warnings.filterwarnings("ignore", message=r"Glyph .* missing from")
-        if not draw(figure, data, families):
-            # A stale chart from an earlier report must not be picked up as this one's.
-            path.unlink(missing_ok=True)
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=DPI, format="png")
+    if not draw(figure, data, families):
+        # A stale chart from an earlier report must not be picked up as this one's.
+        path.unlink(missing_ok=True)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, format="png")
     return path
 
 
