@@ -37,10 +37,21 @@ class ChildLine(BaseModel):
 
 
 class LaggingLine(BaseModel):
-    """A lagging unit (工作滞后或问题较多) in the subtree, and why."""
+    """A unit named for what it lacks (lagging, or a plan later than its parent's), and why.
+
+    ``code`` tells the report's own unit from the units it supervises (a unit never supervises
+    itself). ``branch_code``/``branch_name`` name the report's direct child whose subtree holds
+    the unit (the unit itself when it is one): the parent a long list is grouped under, as each
+    level supervises the next (一级抓一级).
+    """
 
     name: str
     reason: str
+    code: str = ""
+    branch_code: str = ""
+    branch_name: str = ""
+    overdue_items: int = 0
+    open_findings: int = 0
 
 
 class InspectionLine(BaseModel):
@@ -52,10 +63,42 @@ class InspectionLine(BaseModel):
 
 
 class BurnDownPoint(BaseModel):
-    """Rectification items still open (not done or verified) on a day."""
+    """Rectification items still open (not done or verified) on a day.
+
+    ``open_items`` counts them all; ``inspection_open`` those of them the inspection phase found
+    (检查发现), and ``inspection_found`` every item it had found by that day, open or done: the
+    burn-down shows them as a series of their own, so findings that arrive late in the campaign
+    do not read as a relapse of the units' own rectification.
+    """
 
     day: date
     open_items: int
+    inspection_open: int = 0
+    inspection_found: int = 0
+
+    @property
+    def own_open(self) -> int:
+        """Open items of the self-check, complaints and rules review (自查自纠等)."""
+        return self.open_items - self.inspection_open
+
+
+# The outbox's item keys start with their kind (qinglian.oversight.open_items), in report words.
+REMINDER_KINDS = {"d": "材料报送", "r": "整改事项", "rr": "制度清理"}
+OTHER_REMINDER_KIND = "其他事项"
+
+
+class Reminders(BaseModel):
+    """The ladder's reminders (催办) about items already overdue when reminded, in the subtree.
+
+    Counted as distinct items and units, never as messages: one item climbs several steps and
+    one digest carries many items. ``by_kind`` is items per kind (材料报送, 整改事项, 制度清理);
+    ``messages`` the digests that carried them, a secondary figure.
+    """
+
+    items: int = 0
+    units: int = 0
+    by_kind: dict[str, int] = Field(default_factory=dict)
+    messages: int = 0
 
 
 class NarrativeLine(BaseModel):
@@ -87,12 +130,14 @@ class ReportData(BaseModel):
     # Label → count, labels in Chinese, in display order.
     findings_by_category: dict[str, int] = Field(default_factory=dict)
     findings_by_source: dict[str, int] = Field(default_factory=dict)
+    # Category label → source label → count: every findings table says where they came from.
+    findings_by_category_source: dict[str, dict[str, int]] = Field(default_factory=dict)
     cases_by_outcome: dict[str, int] = Field(default_factory=dict)
     rectification_by_status: dict[str, int] = Field(default_factory=dict)
     rectification_overdue: int = 0
     burn_down: list[BurnDownPoint] = Field(default_factory=list)
     rules_by_decision: dict[str, int] = Field(default_factory=dict)
-    escalations: int = 0  # ladder steps sent about the subtree's overdue items
+    reminders: Reminders = Field(default_factory=Reminders)
     lagging: list[LaggingLine] = Field(default_factory=list)
     # Units whose adopted plan sets deadlines later than their parent's (计划时限晚于上级要求).
     late_plans: list[LaggingLine] = Field(default_factory=list)

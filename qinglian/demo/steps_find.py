@@ -9,7 +9,7 @@ from sqlmodel import select
 from flows.phase import start_phase
 from models import Unit
 from models.complaint import VerificationCase
-from models.enums import ComplaintStatus
+from models.enums import ComplaintStatus, FindingSource
 from models.flow_inputs import PhaseRunInput
 from qinglian.campaigns.import_deliveries import import_deliveries
 from qinglian.complaints.import_complaints import import_complaints
@@ -88,7 +88,10 @@ def find_phase(
     last = FIND_AS_OF[-1]
     with db.session_scope() as session:
         progress = campaign_progress(session=session, campaign_id=campaign_id, as_of=last)
-        findings = findings_by_category(session=session, campaign_id=campaign_id)
+        findings = {
+            source: findings_by_category(session=session, campaign_id=campaign_id, source=source)
+            for source in FindingSource
+        }
     run.console.print(rollup_table(progress, last))
     run.console.print(findings_table(findings))
 

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from models.complaint import VerificationCase
-from models.enums import FindingCategory
+from models.enums import FindingCategory, FindingSource
 from models.rate import ReportingRate
-from models.summary import UnitSummary
+from models.summary import SOURCE_LABELS, UnitSummary
 from qinglian.oversight.tracking import UnitProgress
 from qinglian.reporting.artifacts import percent
 
@@ -53,13 +53,18 @@ def cases_table(cases: Sequence[VerificationCase], unit_names: Mapping[int, str]
     return table
 
 
-def findings_table(findings: Mapping[FindingCategory, int]) -> Table:
+def findings_table(findings: Mapping[FindingSource, Mapping[FindingCategory, int]]) -> Table:
+    """Findings by source, then category: a table titled 自查 would hold complaints' too."""
     table = Table(
-        "类别 category", "条数 count", title="自查发现的问题线索 / self-declared findings"
+        "来源 source",
+        "类别 category",
+        "条数 count",
+        title="查找问题发现的问题线索（按来源）/ findings by source",
     )
-    for category, count in sorted(findings.items()):
-        if count:
-            table.add_row(category.label, str(count))
+    for source, counts in findings.items():
+        for category, count in sorted(counts.items()):
+            if count:
+                table.add_row(SOURCE_LABELS[source.value], category.label, str(count))
     return table
 
 

@@ -139,7 +139,7 @@ def _forms_section(title: str, forms: UnitForms, as_of: date, level: int = 2) ->
         ]
     if forms.findings:
         parts += [
-            f"{heading} 自查发现的问题线索",
+            f"{heading} 发现的问题线索（含信访举报、检查等各来源）",
             _table(
                 ["类别", "条数"],
                 [[FindingCategory(k).label, n] for k, n in sorted(forms.findings.items())],
@@ -276,7 +276,7 @@ def summary_figures_markdown(summary: UnitSummary) -> list[str]:
             f"- 整改事项 {figures.rectification_items} 项，已完成 {figures.rectified} 项，"
             f"逾期未完成 {figures.rectification_overdue} 项"
         )
-    lines.append(f"- 督办提醒（逐级）{figures.escalations} 次")
+    lines.append(f"- 督办步骤（事项×步骤）{figures.escalations} 个")
     parts.append("\n".join(lines))
     if summary.lagging_children:
         parts += ["## 工作滞后或问题较多的下级单位", "、".join(summary.lagging_children)]

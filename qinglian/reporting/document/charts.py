@@ -1,7 +1,8 @@
 """The report's charts as PNG files, drawn with matplotlib's object API (no pyplot state).
 
-Three charts: the reporting rate of each child unit, findings by category, and the
-rectification burn-down. A chart with nothing to show is skipped (its path is ``None``), so the
+Three charts: the reporting rate of each child unit, findings by category (a bar segment per
+source), and the rectification burn-down (the inspection phase's items stacked apart on the
+units' own, 自查自纠等 / 检查发现). A chart with nothing to show is skipped (its path is ``None``), so the
 report never carries an empty axis. Labels are Chinese, drawn in the font the project ships
 (Noto Sans SC, :mod:`qinglian.core.fonts`): no system font is needed, and no glyph falls back.
 """
@@ -22,6 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from models.report import ReportData
+from models.summary import SOURCE_LABELS
 from qinglian.core.fonts import cjk_family
 
 DPI = 150
@@ -35,6 +37,14 @@ _FALLBACK_FAMILY = "DejaVu Sans"
 _BAR = "#2f5597"
 _LAGGING = "#c00000"
 _LINE = "#c00000"
+_OWN = "#2f5597"
+_INSPECTION = "#ed7d31"
+# Findings by source, in the vocabulary's order: 自查, 信访举报, 检查, 制度清理.
+_SOURCE_RANK = {label: rank for rank, label in enumerate(SOURCE_LABELS.values())}
+# Each source keeps its colour in every chart: 检查 is the burn-down's inspection orange.
+_SOURCE_COLORS = (_OWN, "#70ad47", _INSPECTION, "#7f7f7f")
+BURN_DOWN_OWN = "自查自纠等"
+BURN_DOWN_INSPECTION = "检查发现"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,24 +167,92 @@ def _draw_findings(figure: Figure, data: ReportData, families: list[str]) -> boo
         return False
     figure.set_size_inches(6.4, _height(len(counts)))
     ax = figure.add_subplot()
-    bars = _barh(ax, list(counts), list(counts.values()), [_BAR] * len(counts))
-    ax.bar_label(bars, padding=3, fontproperties=_font(families, 9))
+    crossed = data.findings_by_category_source
+    labels = list(counts)
+    if crossed:
+        _stacked_by_source(figure, ax, labels, crossed, families)
+    else:
+        bars = _barh(ax, labels, list(counts.values()), [_BAR] * len(counts))
+        ax.bar_label(bars, padding=3, fontproperties=_font(families, 9))
     ax.set_xlim(0, max(counts.values()) * 1.15 + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _dress(ax, families, "发现问题分类统计", xlabel="问题数（个）")
+    title = "发现问题分类统计（按来源）" if crossed else "发现问题分类统计"
+    _dress(ax, families, title, xlabel="问题数（个）")
     return True
 
 
+def _stacked_by_source(
+    figure: Figure,
+    ax: Axes,
+    labels: list[str],
+    crossed: dict[str, dict[str, int]],
+    families: list[str],
+) -> None:
+    """One bar per category, a segment per source (自查, 信访举报, 检查, 制度清理)."""
+    sources = list(dict.fromkeys(source for row in crossed.values() for source in row))
+    sources.sort(key=lambda source: _SOURCE_RANK.get(source, len(_SOURCE_RANK)))
+    positions = list(range(len(labels)))
+    left = [0] * len(labels)
+    handles = []
+    for source in sources:
+        widths = [crossed.get(label, {}).get(source, 0) for label in labels]
+        color = _SOURCE_COLORS[_SOURCE_RANK.get(source, len(_SOURCE_RANK)) % len(_SOURCE_COLORS)]
+        ax.barh(positions, widths, left=left, color=color, height=0.6)
+        handles.append(Patch(color=color, label=source))
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    for position, total in zip(positions, left, strict=True):
+        ax.annotate(
+            str(total),
+            (total, position),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontproperties=_font(families, 9),
+        )
+    ax.set_yticks(positions, labels=labels)
+    ax.invert_yaxis()
+    figure.legend(
+        handles=handles,
+        prop=_font(families, 9),
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+    )
+
+
 def _draw_burn_down(figure: Figure, data: ReportData, families: list[str]) -> bool:
+    """Open items over time; what the inspection phase added stacked on the units' own, so
+    findings that arrive late do not read as a relapse."""
     points = sorted(data.burn_down, key=lambda point: point.day)
     if not points:
         return False
     ax = figure.add_subplot()
     days = [point.day for point in points]
-    counts = [point.open_items for point in points]
-    ax.plot(days, counts, color=_LINE, marker="o" if len(points) <= 31 else None, markersize=3)
-    ax.fill_between(days, counts, color=_LINE, alpha=0.08)
-    ax.set_ylim(0, max(max(counts), 1) * 1.15)
+    own = [point.own_open for point in points]
+    inspection = [point.inspection_open for point in points]
+    marker = "o" if len(points) <= 31 else None
+    if any(point.inspection_found for point in points):
+        ax.stackplot(days, own, inspection, colors=[_OWN, _INSPECTION], alpha=0.35, baseline="zero")
+        # The total first: where nothing was added by inspection the own line covers it.
+        totals = [a + b for a, b in zip(own, inspection, strict=True)]
+        ax.plot(days, totals, color=_INSPECTION, marker=marker, markersize=3)
+        ax.plot(days, own, color=_OWN, marker=marker, markersize=3)
+        figure.legend(
+            handles=[
+                Patch(color=_OWN, alpha=0.6, label=BURN_DOWN_OWN),
+                Patch(color=_INSPECTION, alpha=0.6, label=BURN_DOWN_INSPECTION),
+            ],
+            prop=_font(families, 9),
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+        )
+        top = max(totals)
+    else:
+        ax.plot(days, own, color=_LINE, marker=marker, markersize=3)
+        ax.fill_between(days, own, color=_LINE, alpha=0.08)
+        top = max(own)
+    ax.set_ylim(0, max(top, 1) * 1.15)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
     same_year = days[0].year == days[-1].year

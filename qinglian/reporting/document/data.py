@@ -18,6 +18,7 @@ from models import (
     DeliverableStatus,
     Finding,
     FindingCategory,
+    FindingSource,
     LeadingGroupMember,
     Phase,
     Unit,
@@ -40,8 +41,10 @@ from qinglian.campaigns.lookup import get_campaign
 from qinglian.campaigns.plans import late_plans
 from qinglian.campaigns.templates import get_template
 from qinglian.core.errors import QinglianError
+from qinglian.core.sql import chunked
 from qinglian.org.units import get_unit_by_code
 from qinglian.oversight.lagging import find_lagging_units
+from qinglian.reporting.document.reminders import overdue_reminders
 from qinglian.reporting.narratives import narratives_of
 from qinglian.reporting.scope import check_in_campaign
 from qinglian.reporting.summary_figures import compute_summaries, walk
@@ -75,6 +78,13 @@ def collect_report_data(
     units = list(walk(summary))
     unit_ids = {node.unit_id for node in units}
     parent = session.get(Unit, unit.parent_id) if unit.parent_id and unit.id != root.id else None
+    lagging_here = [line for line in lagging if line.unit_id in unit_ids]
+    plans = late_plans(session=session, campaign_id=campaign.id, path=unit.path)
+    children = {child.unit_id: (child.code, child.name) for child in summary.children}
+    paths = _paths(session, [line.unit_id for line in lagging_here])
+    branches = {unit_id: _branch(children, unit.path, path) for unit_id, path in paths.items()} | {
+        late.id or 0: _branch(children, unit.path, late.path) for late, _ in plans
+    }
     return ReportData(
         campaign_title=campaign.title,
         basis=get_template(campaign.template_key).basis,
@@ -95,6 +105,9 @@ def collect_report_data(
             {category.value: category.label for category in FindingCategory},
         ),
         findings_by_source=_labelled(figures.findings_by_source, SOURCE_LABELS),
+        findings_by_category_source=_findings_by_category_source(
+            session, campaign.id, unit.path, as_of
+        ),
         cases_by_outcome=_labelled(figures.cases_by_outcome, CASE_LABELS),
         rectification_by_status=_labelled(
             figures.rectification_by_status,
@@ -103,14 +116,20 @@ def collect_report_data(
         rectification_overdue=figures.rectification_overdue,
         burn_down=_burn_down(session, campaign.id, unit.path, campaign.start_on, as_of),
         rules_by_decision=_labelled(figures.rules_by_decision, RULE_LABELS),
-        escalations=figures.escalations,
+        reminders=overdue_reminders(
+            session=session, campaign_id=campaign.id, path=unit.path, as_of=as_of
+        ),
         lagging=[
             LaggingLine(
                 name=line.name,
                 reason=f"逾期事项 {line.overdue_items} 项，未整改问题 {line.open_findings} 个",
+                code=line.code,
+                branch_code=branches[line.unit_id][0],
+                branch_name=branches[line.unit_id][1],
+                overdue_items=line.overdue_items,
+                open_findings=line.open_findings,
             )
-            for line in lagging
-            if line.unit_id in unit_ids
+            for line in lagging_here
         ],
         late_plans=[
             LaggingLine(
@@ -120,10 +139,11 @@ def collect_report_data(
                     for item in plan.late()
                 )
                 + (f"；理由：{plan.late_reason}" if plan.late_reason else ""),
+                code=late_unit.code,
+                branch_code=branches[late_unit.id or 0][0],
+                branch_name=branches[late_unit.id or 0][1],
             )
-            for late_unit, plan in late_plans(
-                session=session, campaign_id=campaign.id, path=unit.path
-            )
+            for late_unit, plan in plans
         ],
         inspections=_inspections(session, campaign.id, unit.path),
         children=[
@@ -213,9 +233,10 @@ def _leading_group(session: Session, campaign_id: int, unit_id: int) -> list[str
 def _burn_down(
     session: Session, campaign_id: int, path: str, start: date, as_of: date
 ) -> list[BurnDownPoint]:
-    """Rectification items not yet done, sampled evenly from the first finding to ``as_of``."""
+    """Rectification items not yet done, sampled evenly from the first finding to ``as_of``;
+    those the inspection phase found (检查发现) counted apart as well."""
     rows = session.exec(
-        select(Finding.found_on, RectificationItem.done_on)
+        select(Finding.found_on, RectificationItem.done_on, Finding.source)
         .join(Finding, col(Finding.id) == RectificationItem.finding_id)
         .join(Unit, col(Unit.id) == RectificationItem.unit_id)
         .where(
@@ -226,21 +247,75 @@ def _burn_down(
     ).all()
     if not rows:
         return []
-    first = max(start, min(found_on for found_on, _ in rows))
+    first = max(start, min(found_on for found_on, _, _ in rows))
     span = max((as_of - first).days, 1)
     step = max(span // (BURN_DOWN_POINTS - 1), 1)
     days = sorted({first + timedelta(days=offset) for offset in range(0, span, step)} | {as_of})
-    return [
-        BurnDownPoint(
-            day=day,
-            open_items=sum(
-                1
-                for found_on, done_on in rows
-                if found_on <= day and (done_on is None or done_on > day)
-            ),
+    points = []
+    for day in days:
+        found = [(done_on, source) for found_on, done_on, source in rows if found_on <= day]
+        still_open = [source for done_on, source in found if done_on is None or done_on > day]
+        points.append(
+            BurnDownPoint(
+                day=day,
+                open_items=len(still_open),
+                inspection_open=still_open.count(FindingSource.inspection),
+                inspection_found=sum(
+                    1 for _, source in found if source == FindingSource.inspection
+                ),
+            )
         )
-        for day in days
-    ]
+    return points
+
+
+def _findings_by_category_source(
+    session: Session, campaign_id: int, path: str, as_of: date
+) -> dict[str, dict[str, int]]:
+    """Findings in the subtree by category, then by source, labelled and in vocabulary order."""
+    counts: dict[tuple[FindingCategory, FindingSource], int] = {
+        (category, source): count
+        for category, source, count in session.exec(
+            select(Finding.category, Finding.source, func.count())
+            .join(Unit, col(Unit.id) == Finding.unit_id)
+            .where(
+                Finding.campaign_id == campaign_id,
+                col(Unit.path).startswith(path),
+                Finding.found_on <= as_of,
+            )
+            .group_by(Finding.category, Finding.source)
+        )
+    }
+    table: dict[str, dict[str, int]] = {}
+    for category in FindingCategory:
+        row = {
+            SOURCE_LABELS[source.value]: counts[category, source]
+            for source in FindingSource
+            if counts.get((category, source))
+        }
+        if row:
+            table[category.label] = row
+    return table
+
+
+def _paths(session: Session, unit_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in chunked(sorted(set(unit_ids))):
+        for unit_id, path in session.exec(
+            select(Unit.id, Unit.path).where(col(Unit.id).in_(chunk))
+        ):
+            found[unit_id or 0] = path
+    return found
+
+
+def _branch(children: dict[int, tuple[str, str]], root_path: str, path: str) -> tuple[str, str]:
+    """The (code, name) of the root's child whose subtree holds ``path``; blanks for the root."""
+    return children.get(_branch_id(root_path, path) or 0, ("", ""))
+
+
+def _branch_id(root_path: str, path: str) -> int | None:
+    """The id after ``root_path`` in a materialised path (``/1/5/17/`` under ``/1/``: 5)."""
+    head = path.removeprefix(root_path).split("/", 1)[0] if path.startswith(root_path) else ""
+    return int(head) if head.isdigit() else None
 
 
 def _inspections(session: Session, campaign_id: int, path: str) -> list[InspectionLine]:

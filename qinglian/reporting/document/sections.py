@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.report import ReportData
+from models.report import REMINDER_KINDS, BurnDownPoint, ReportData
+from models.summary import SOURCE_LABELS
 from qinglian.reporting.document.blocks import Block, Body
 from qinglian.reporting.document.charts import ReportCharts, format_percent
 from qinglian.reporting.document.outlook import next_steps, no_shortcomings, shortcomings
@@ -24,6 +25,9 @@ from qinglian.reporting.document.phrasing import (
     rate_cells,
     with_total,
 )
+
+SOURCE_ORDER = tuple(SOURCE_LABELS.values())
+RECTIFICATION_KIND = REMINDER_KINDS["r"]
 
 SECTIONS = (
     "一、基本情况",
@@ -108,7 +112,7 @@ def _basic_situation(body: Body, data: ReportData, charts: ReportCharts) -> None
         header = ["单位", "层级", "材料已报/到期", "报送率"]
         if with_forms:
             header.append("报表报送率")
-        header += ["发现问题", "整改已完成/事项", "备注"]
+        header += ["发现问题（各来源）", "整改已完成/事项", "备注"]
         rows = []
         for child in data.children:
             row: list[object] = [
@@ -189,6 +193,10 @@ def _measures(body: Body, data: ReportData) -> None:
             ],
         )
 
+    if data.reminders.items:
+        body.subsection("逐级督办")
+        body.para(_reminders_sentence(data))
+
     body.subsection("阶段性工作总结")
     if not data.narratives:
         body.para(f"截至{cn_date(data.as_of)}，尚未报送阶段性工作总结。")
@@ -210,28 +218,18 @@ def _findings_and_rectification(body: Body, data: ReportData, charts: ReportChar
         if data.findings_by_source:
             text += f"从问题来源看，{counts_phrase(data.findings_by_source, '个')}。"
         body.para(text)
-        body.table(
-            "发现问题分类统计",
-            ("问题类别", "数量（个）", "占比"),
-            [
-                *(
-                    (label, n, format_percent(n / total))
-                    for label, n in items(data.findings_by_category)
-                ),
-                ("合计", total, format_percent(1.0)),
-            ],
-        )
+        _findings_table(body, data, total)
         body.image(charts.findings_by_category, "发现问题分类统计")
-        if data.findings_by_source:
-            body.table(
-                "发现问题来源统计", ("问题来源", "数量（个）"), with_total(data.findings_by_source)
-            )
 
     if data.cases_by_outcome:
         body.subsection("核查处置情况")
         cases = sum(data.cases_by_outcome.values())
-        body.para(f"问题线索核查{cases}件，其中{counts_phrase(data.cases_by_outcome, '件')}。")
-        body.table("问题线索核查结果", ("核查结果", "件数"), with_total(data.cases_by_outcome))
+        body.para(
+            f"信访举报问题线索核查{cases}件，其中{counts_phrase(data.cases_by_outcome, '件')}。"
+        )
+        body.table(
+            "信访举报问题线索核查结果", ("核查结果", "件数"), with_total(data.cases_by_outcome)
+        )
 
     _rectification(body, data, charts)
 
@@ -256,8 +254,9 @@ def _rectification(body: Body, data: ReportData, charts: ReportCharts) -> None:
         )
         if data.rectification_overdue:
             text += f"其中逾期未完成{data.rectification_overdue}项。"
-        if data.escalations:
-            text += f"针对逾期事项，按督办程序发出催办{data.escalations}次。"
+        reminded = data.reminders.by_kind.get(RECTIFICATION_KIND, 0)
+        if reminded:
+            text += f"对逾期的{reminded}项整改事项，已按督办程序发出催办。"
         body.para(text)
         body.table(
             "整改事项进展情况",
@@ -270,10 +269,81 @@ def _rectification(body: Body, data: ReportData, charts: ReportCharts) -> None:
         )
     points = sorted(data.burn_down, key=lambda point: point.day)
     if len(points) >= 2:
-        first, last = points[0], points[-1]
-        body.para(
-            f"未完成整改事项由{cn_date(first.day)}的{first.open_items}项"
-            f"变为{cn_date(last.day)}的{last.open_items}项。"
-        )
+        body.para(_burn_down_sentence(points))
     if points:
         body.image(charts.burn_down, "整改事项销号进度")
+
+
+def _findings_table(body: Body, data: ReportData, total: int) -> None:
+    """Findings by category, a column per source (自查, 信访举报, 检查, 制度清理): no findings
+    table leaves out where its findings came from."""
+    crossed = data.findings_by_category_source
+    if not crossed:
+        # Figures without the cross-count (hand-made data): say the table covers every source.
+        body.table(
+            "发现问题分类统计（各来源合计）",
+            ("问题类别", "数量（个）", "占比"),
+            [
+                *(
+                    (label, n, format_percent(n / total))
+                    for label, n in items(data.findings_by_category)
+                ),
+                ("合计", total, format_percent(1.0)),
+            ],
+        )
+        if data.findings_by_source:
+            body.table(
+                "发现问题来源统计", ("问题来源", "数量（个）"), with_total(data.findings_by_source)
+            )
+        return
+    sources = [s for s in SOURCE_ORDER if any(row.get(s) for row in crossed.values())]
+    sources += sorted({s for row in crossed.values() for s in row} - set(sources))
+    rows: list[list[object]] = []
+    for label, row in crossed.items():
+        n = sum(row.values())
+        rows.append([label, *(row.get(s, 0) for s in sources), n, format_percent(n / total)])
+    column_totals = [sum(row.get(s, 0) for row in crossed.values()) for s in sources]
+    rows.append(["合计", *column_totals, sum(column_totals), format_percent(1.0)])
+    body.table(
+        "发现问题分类统计（按来源）",
+        ("问题类别", *sources, "合计（个）", "占比"),
+        rows,
+    )
+
+
+def _reminders_sentence(data: ReportData) -> str:
+    """Reminders as items and units reminded, never as messages sent."""
+    reminders = data.reminders
+    kinds = counts_phrase(reminders.by_kind, "项")
+    return (
+        f"截至{cn_date(data.as_of)}，按督办程序对逾期的{reminders.items}项事项"
+        f"（{kinds}）、涉及{reminders.units}个单位逐级发出催办，"
+        f"共发送督办通知{reminders.messages}条。"
+    )
+
+
+def _burn_down_sentence(points: list[BurnDownPoint]) -> str:
+    """The burn-down in words: the units' own items (自查自纠等) apart from what the inspection
+    phase added (检查发现), so late findings do not read as a relapse."""
+    first, last = points[0], points[-1]
+    if not last.inspection_found:
+        return (
+            f"未完成整改事项由{cn_date(first.day)}的{first.open_items}项"
+            f"{_moved(first.open_items, last.open_items)}{cn_date(last.day)}的{last.open_items}项。"
+        )
+    peak = max(points, key=lambda point: (point.own_open, -point.day.toordinal()))
+    start = peak if peak.own_open > last.own_open else first
+    text = (
+        f"自查自纠、信访举报和制度清理发现问题的未完成整改事项由{cn_date(start.day)}的"
+        f"{start.own_open}项{_moved(start.own_open, last.own_open)}"
+        f"{cn_date(last.day)}的{last.own_open}项；"
+        f"检查组抽查发现问题新增整改事项{last.inspection_found}项"
+    )
+    done = last.inspection_found - last.inspection_open
+    text += f"，已完成{done}项" if done else ""
+    text += f"，尚有{last.inspection_open}项未完成" if last.inspection_open else "，已全部完成"
+    return text + f"。两者合计未完成{last.open_items}项。"
+
+
+def _moved(before: int, after: int) -> str:
+    return "降至" if after < before else "变为"
