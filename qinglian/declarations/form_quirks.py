@@ -6,12 +6,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
-from openpyxl import load_workbook
-
-from qinglian.core.errors import RowError
+from qinglian.core.errors import QinglianError, RowError
 from qinglian.declarations.columns import Section
 from qinglian.declarations.workbook_inspection import SheetInspection
 from qinglian.exchange.cells import parse_text
+from qinglian.exchange.reading import head_rows
 from qinglian.exchange.table import TableRead
 
 
@@ -86,23 +85,15 @@ def _header_positions(path: Path, table: TableRead) -> tuple[int, dict[int, str]
     """The header row number and the 1-based column index of each known column."""
     wanted = {header: key for key, header in table.columns.items()}
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            worksheet = workbook[table.sheet]
-            if hasattr(worksheet, "reset_dimensions"):
-                worksheet.reset_dimensions()
-            for number, values in enumerate(worksheet.iter_rows(max_row=10, values_only=True), 1):
-                cells = [parse_text(value) for value in values]
-                if set(wanted) <= set(cells):
-                    return number, {
-                        index: wanted[text]
-                        for index, text in enumerate(cells, start=1)
-                        if text in wanted
-                    }
-        finally:
-            workbook.close()
-    except Exception:  # the file was read once already; fall back to column letters
-        pass
+        rows = head_rows(path, table.sheet, 10)
+    except QinglianError:  # the file was read once already; fall back to column letters
+        return 0, {}
+    for number, values in enumerate(rows, 1):
+        cells = [parse_text(value) for value in values]
+        if set(wanted) <= set(cells):
+            return number, {
+                index: wanted[text] for index, text in enumerate(cells, start=1) if text in wanted
+            }
     return 0, {}
 
 

@@ -1,4 +1,5 @@
-"""Finding and reading the sheets of a returned report form: a workbook, a CSV directory or a CSV."""
+"""Finding and reading the sheets of a returned report form: a workbook (.xlsx, or an old .xls
+or WPS .et), a CSV directory or a CSV."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from qinglian.declarations.columns import (
     section_for_sheet,
 )
 from qinglian.declarations.workbook_inspection import SheetInspection, inspect_workbook
-from qinglian.exchange.reading import ZIP_MAGIC, check_workbook, read_file_bytes, read_rows
+from qinglian.exchange.reading import (
+    WORKBOOK_SUFFIXES,
+    check_workbook,
+    read_rows,
+    workbook_format,
+)
 from qinglian.exchange.table import TableRead
 
 _IGNORED_SHEETS = frozenset({INSTRUCTIONS_SHEET, OPTIONS_SHEET})
@@ -46,7 +52,8 @@ def read_form_sheets(path: Path) -> tuple[dict[Section, TableRead], dict[str, Sh
 def _sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspection]]:
     if path.is_dir():
         return _directory_sources(path), {}
-    if _is_zip(path) or path.suffix.lower() in {".xlsx", ".xlsm"}:
+    # Told by content (a FIFO or a device is refused before it is opened), then by name.
+    if workbook_format(path) is not None or path.suffix.lower() in WORKBOOK_SUFFIXES:
         return _workbook_sources(path)
     section = section_for_sheet(path.stem)
     if section is None:
@@ -67,17 +74,12 @@ def _sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspection]]:
     return [_Source(BASICS, path)], {}
 
 
-def _is_zip(path: Path) -> bool:
-    # Through the table reader: a FIFO or a device is refused before it is opened.
-    return read_file_bytes(path, len(ZIP_MAGIC)) == ZIP_MAGIC
-
-
 def _workbook_sources(path: Path) -> tuple[list[_Source], dict[str, SheetInspection]]:
-    if not _is_zip(path):
-        # Not a workbook at all: the table reader explains (old .xls, renamed, missing …).
+    if workbook_format(path) is None:
+        # Not a workbook at all: the table reader explains (renamed, a web page, missing …).
         read_rows(path, BASICS.columns, sheet=BASICS.sheet)
         raise QinglianError(
-            f"{path.name}: 不是有效的 .xlsx 文件", f"{path.name}: not a valid .xlsx file"
+            f"{path.name}: 不是有效的 Excel 工作簿", f"{path.name}: not a valid Excel workbook"
         )
     check_workbook(path)  # no zip bomb reaches the sheet inspection, which reads parts whole
     inspections = inspect_workbook(path)

@@ -3,7 +3,8 @@
 A returned workbook is read by ``qinglian.exchange.reading``, which sees only cell values. Two
 things hide there: a merged cell gives its value to its first cell only, and a formula saved by
 a program that does not calculate (no cached result) reads as empty. ``inspect_workbook`` finds
-both straight from the sheet XML so the importer can refuse them instead of losing data.
+both so the importer can refuse them instead of losing data: in an .xlsx straight from the
+sheet XML, in an old .xls or WPS .et from what ``exchange.legacy`` found in its records.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError, iterparse
 
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
 
 from qinglian.core.errors import QinglianError
+from qinglian.exchange.legacy import LegacySheet
+from qinglian.exchange.reading import legacy_sheets, workbook_format
 
 
 @dataclass
@@ -35,7 +39,9 @@ class SheetInspection:
 
 def inspect_workbook(path: Path) -> dict[str, SheetInspection]:
     """Per worksheet title: whether it holds any value, its merged ranges, formulas without
-    results. The file must already be known to be a readable .xlsx."""
+    results. The file must already be known to be a readable workbook."""
+    if workbook_format(path) == "legacy":
+        return {sheet.title: _legacy_inspection(sheet) for sheet in legacy_sheets(path)}
     try:
         with zipfile.ZipFile(path) as archive:
             sheets = _worksheet_parts(archive)
@@ -47,6 +53,21 @@ def inspect_workbook(path: Path) -> dict[str, SheetInspection]:
             f"{path.name}: 无法读取 Excel 文件（文件已损坏、不完整或不是 .xlsx 格式）",
             f"{path.name}: cannot read the Excel file (damaged, truncated or not .xlsx)",
         ) from exc
+
+
+def _legacy_inspection(sheet: LegacySheet) -> SheetInspection:
+    """The same, numbered from 1 as in the XML, from an old workbook's sheet."""
+    found = SheetInspection(title=sheet.title, has_values=sheet.has_values)
+    for first_row, first_col, last_row, last_col in sheet.merged:
+        ref = f"{_ref(first_row, first_col)}:{_ref(last_row, last_col)}"
+        found.merged.append((first_col + 1, first_row + 1, last_col + 1, last_row + 1, ref))
+    for row, col in sheet.empty_formulas:
+        found.formulas.append((row + 1, col + 1, _ref(row, col)))
+    return found
+
+
+def _ref(row: int, col: int) -> str:
+    return f"{get_column_letter(col + 1)}{row + 1}"
 
 
 def _worksheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:

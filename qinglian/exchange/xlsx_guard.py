@@ -129,8 +129,11 @@ def open_workbook(path: Path) -> Workbook:
     Raises ``WorkbookTooLarge`` past a limit (now or while a sheet is read), or whatever
     openpyxl and zipfile raise for a damaged file.
     """
-    reader = ExcelReader(path, read_only=True, data_only=True)
-    reader.archive.close()
+    # openpyxl refuses a path by its extension: given the open file it reads the zip whatever
+    # the file is called (a WPS .et saved as .xlsx, an .xlsx renamed .xls …).
+    with path.open("rb") as handle:
+        reader = ExcelReader(handle, read_only=True, data_only=True)
+        reader.archive.close()
     archive = _GuardedArchive(path)
     reader.archive = archive
     try:
