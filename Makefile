@@ -24,9 +24,10 @@ install: $(STAMP)
 # IMAP server the tests start on a high port, never the system's). Without root or a package
 # mirror the tests that need them skip with their reason.
 SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk chromium \
-	dovecot-imapd
+	dovecot-imapd poppler-utils
 system-packages:
 	@(command -v soffice >/dev/null && command -v chromium >/dev/null \
+		&& command -v pdftotext >/dev/null \
 		&& (command -v dovecot || test -x /usr/sbin/dovecot) >/dev/null \
 		&& fc-list 2>/dev/null | grep -qi "noto.*cjk") \
 		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -96,6 +96,61 @@ class Settings(BaseSettings):
         default=20, ge=1, le=100, description="The largest attachment the intake accepts, in MiB"
     )
 
+    report_template: Path | None = Field(
+        default=None,
+        description="An office's own Word template for the written report (a .docx with the "
+        "built-in template's fields); unset: the built-in GB/T 9704 公文 template",
+    )
+    issuer_name: str | None = Field(
+        default=None,
+        max_length=60,
+        description="发文机关: the office issuing the report of a campaign's root (its 红头 and "
+        "落款); unset: the unit's name. A sub-unit's report is issued in its own name",
+    )
+    issuer_code: str | None = Field(
+        default=None,
+        max_length=20,
+        description="机关代字 of the root report's 发文字号 (e.g. 卫办监察发); unset: the issuer",
+    )
+    issuer_office: str | None = Field(
+        default=None,
+        max_length=60,
+        description="印发机关 of the root's report; unset: the issuer's name and 办公室",
+    )
+    report_recipients: str | None = Field(
+        default=None,
+        max_length=200,
+        description="主送机关 of the root's report; unset: 各有关单位 (a sub-unit's report is "
+        "sent to its parent)",
+    )
+
+    @field_validator("report_template", mode="before")
+    @classmethod
+    def _template_is_a_docx_file(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # set but empty: the built-in template, as when unset
+        if not isinstance(value, str | Path):
+            return value  # pydantic says what is wrong with it
+        path = Path(value)
+        if not path.is_file():
+            raise ValueError(f"找不到文件「{path}」 / no such file: {path}")
+        if path.suffix.lower() != ".docx":
+            raise ValueError(
+                f"不是 Word 模板（.docx）「{path.name}」 / not a Word template (.docx): {path.name}"
+            )
+        return path
+
+    @field_validator("issuer_name", "issuer_code", "issuer_office", "report_recipients")
+    @classmethod
+    def _one_line_of_text(cls, text: str | None) -> str | None:
+        if text is None or not text.strip():
+            return None  # set but empty: as when unset
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+            raise ValueError(
+                "应为一行文字，不含控制字符 / must be one line without control characters"
+            )
+        return text.strip()
+
     @field_validator("home")
     @classmethod
     def _home_is_a_folder(cls, home: Path) -> Path:

@@ -1,7 +1,8 @@
 """Write the written comprehensive report (书面综合情况报告) to one file: Markdown, Word or PDF.
 
-The text is composed once (``sections``) and laid out as Markdown (``markdown``) or Word
-(``word``, after GB/T 9704); PDF is the Word file converted by LibreOffice (``pdf``).
+The text is composed once (``sections``) and laid out as Markdown (``markdown``) or as a Word
+公文 (``word``, in the frame of a GB/T 9704 template: ``frame``); PDF is the Word file converted
+by LibreOffice (``pdf``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from models.report import ReportData
+from qinglian.core.settings import Settings, get_settings
 from qinglian.exchange.output import file_under
 from qinglian.reporting.document.charts import render_charts
+from qinglian.reporting.document.frame import FrameOptions, check_template, document_frame
 from qinglian.reporting.document.markdown import render_markdown
 from qinglian.reporting.document.output import ReportError, write_atomically
 from qinglian.reporting.document.pdf import convert_to_pdf, find_office
@@ -22,16 +25,30 @@ from qinglian.reporting.document.word import write_docx
 ReportFormat = Literal["docx", "md", "pdf"]
 
 
-def write_report(data: ReportData, path: Path, fmt: ReportFormat) -> Path:
+def write_report(
+    data: ReportData,
+    path: Path,
+    fmt: ReportFormat,
+    options: FrameOptions | None = None,
+    *,
+    settings: Settings | None = None,
+) -> Path:
     """Write the report to ``path`` as ``fmt``, charts beside it in ``<stem>_charts/``.
 
-    The report file appears whole or not at all; a charts folder made by a failed call is
-    removed again.
+    Word and PDF are a 公文 in the settings' template (``QINGLIAN_REPORT_TEMPLATE``, else the
+    built-in one), its 版头 and 版记 from the settings and ``options`` (``frame``). The report
+    file appears whole or not at all; a charts folder made by a failed call is removed again.
     """
     if fmt not in ("docx", "md", "pdf"):
         raise ReportError(f"不支持的报告格式：{fmt}", f"unsupported report format: {fmt}")
+    settings = settings or get_settings()
+    template = frame = None
+    if fmt != "md":
+        # Fail before drawing anything: a template without its fields, or no LibreOffice.
+        template = check_template(settings.report_template)
+        frame = document_frame(data, settings, options)
     if fmt == "pdf":
-        find_office()  # fail before drawing anything
+        find_office()
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = file_under(path.parent, f"{path.stem}_charts")
     made_folder = not folder.exists()
@@ -41,10 +58,12 @@ def write_report(data: ReportData, path: Path, fmt: ReportFormat) -> Path:
             text = render_markdown(data, charts, image_root=path.parent)
             write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         elif fmt == "docx":
-            write_docx(data, path, charts)
+            write_docx(data, path, charts, frame=frame, template=template)
         else:
             with tempfile.TemporaryDirectory(prefix="qinglian-report-") as tmp:
-                convert_to_pdf(write_docx(data, Path(tmp) / "report.docx", charts), path)
+                docx = Path(tmp) / "report.docx"
+                write_docx(data, docx, charts, frame=frame, template=template)
+                convert_to_pdf(docx, path)
     except BaseException:
         if made_folder:
             shutil.rmtree(folder, ignore_errors=True)
