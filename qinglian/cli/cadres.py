@@ -14,5 +14,5 @@ app = database_app("cadres", "适用对象干部 / in-scope cadres")
 @app.command("import")
 @friendly
 def cadres_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
-    """导入适用对象干部（XLSX/CSV）/ import in-scope cadres."""
+    """导入适用对象干部（XLSX/XLS/ET/CSV）/ import in-scope cadres."""
     import_file(import_cadres, path=file, skip_invalid=skip_invalid)

@@ -78,6 +78,6 @@ def deliver_leading_group(
 @app.command("import")
 @friendly
 def deliver_import(file: Path, campaign: CampaignOption, skip_invalid: SkipInvalid = False) -> None:
-    """从 XLSX/CSV 批量登记上报事项 / record deliverables from a file."""
+    """从 XLSX/XLS/ET/CSV 批量登记上报事项 / record deliverables from a file."""
     campaign_id = campaign_id_option(campaign)
     import_file(import_deliveries, campaign_id=campaign_id, path=file, skip_invalid=skip_invalid)

@@ -195,7 +195,7 @@ def inspect_record(
 @friendly
 def inspect_import(
     campaign: CampaignArg,
-    file: Annotated[Path, typer.Argument(help="检查结果 XLSX/CSV results file")],
+    file: Annotated[Path, typer.Argument(help="检查结果 XLSX/XLS/ET/CSV results file")],
     as_of: AsOf = None,
 ) -> None:
     """导入检查结果（每个问题一行；全部有效才导入）/ import inspection results."""

@@ -69,7 +69,7 @@ def rectify_import(
     as_of: AsOfToday = None,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """导入或更新整改事项（XLSX/CSV）/ import or update rectification items."""
+    """导入或更新整改事项（XLSX/XLS/ET/CSV）/ import or update rectification items."""
     import_campaign_file(import_rectification, file, campaign, as_of, skip_invalid)
 
 

@@ -25,7 +25,7 @@ MOST_LEVELS = 99  # deeper than any org tree; bounds the number typed
 @app.command("import")
 @friendly
 def units_import(file: Path, skip_invalid: SkipInvalid = False) -> None:
-    """导入单位（XLSX/CSV）/ import units."""
+    """导入单位（XLSX/XLS/ET/CSV）/ import units."""
     import_file(import_units, path=file, skip_invalid=skip_invalid)
 
 

@@ -33,7 +33,7 @@ from qinglian.declarations.import_forms import (
 from qinglian.declarations.workbook import write_form_template
 from qinglian.portal.deps import inputs_write, portal_day, scoped_unit, unit_campaign, writable_unit
 from qinglian.portal.pages import attachment
-from qinglian.uploads import XLSX, Incoming, issue_receipt, read_upload, store_upload
+from qinglian.uploads import XLS, XLSX, Incoming, issue_receipt, read_upload, store_upload
 
 XLSX_MEDIA_TYPE = XLSX
 SUBJECT = "forms"
@@ -116,7 +116,7 @@ def submit_forms(
         the_campaign, day = campaign.id, portal_day(campaign)
     incoming = read_upload(
         upload,
-        allowed=frozenset({XLSX}),
+        allowed=frozenset({XLSX, XLS}),
         max_bytes=get_settings().portal_max_upload_mb * 1024 * 1024,
     )
     # The lock is taken once the workbook is read and checked, and held until the session has
@@ -207,7 +207,8 @@ def _counts(report: FormImportReport) -> dict[str, int]:
 def _saved(incoming: Incoming) -> Iterator[Path]:
     """The upload in a private temporary file named as it was given (errors name that file)."""
     name = incoming.filename
-    if Path(name).suffix.lower() != ".xlsx":
+    # Reading goes by content; the name only shows in messages (an .xls stays .xls).
+    if Path(name).suffix.lower() not in {".xlsx", ".xls", ".et"}:
         name = f"{Path(name).stem or 'forms'}.xlsx"
     with tempfile.TemporaryDirectory(prefix="qinglian-forms-") as directory:
         path = Path(directory) / name

@@ -2,7 +2,17 @@
 extension), stored once by content hash, and acknowledged with a receipt (回执)."""
 
 from qinglian.uploads.receipts import issue_receipt
-from qinglian.uploads.sniff import DOCX, EVIDENCE_TYPES, JPEG, PDF, PNG, TEXT, XLSX, detect_type
+from qinglian.uploads.sniff import (
+    DOCX,
+    EVIDENCE_TYPES,
+    JPEG,
+    PDF,
+    PNG,
+    TEXT,
+    XLS,
+    XLSX,
+    detect_type,
+)
 from qinglian.uploads.store import Incoming, read_upload, store_upload, stored_bytes, upload_path
 
 __all__ = [
@@ -12,6 +22,7 @@ __all__ = [
     "PDF",
     "PNG",
     "TEXT",
+    "XLS",
     "XLSX",
     "Incoming",
     "detect_type",

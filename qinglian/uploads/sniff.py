@@ -11,16 +11,19 @@ import io
 import zipfile
 
 from qinglian.core.errors import QinglianError
+from qinglian.exchange.compound_file import OLE2_MAGIC, DamagedCompoundFile, read_compound_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS = "application/vnd.ms-excel"  # Excel 97–2003 .xls and WPS .et (an OLE2 compound file)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
 TEXT = "text/plain"
-EVIDENCE_TYPES = frozenset({PDF, DOCX, XLSX, PNG, JPEG, TEXT})
+EVIDENCE_TYPES = frozenset({PDF, DOCX, XLSX, XLS, PNG, JPEG, TEXT})
 LABELS = {
     XLSX: "Excel 工作簿 (.xlsx)",
+    XLS: "Excel 97–2003 / WPS 工作簿 (.xls/.et)",
     DOCX: "Word 文档 (.docx)",
     PDF: "PDF",
     PNG: "PNG 图片",
@@ -51,6 +54,12 @@ def detect_type(name: str, data: bytes) -> str | None:
         return JPEG
     if data.startswith(b"PK\x03\x04"):
         return _office(name, data)
+    if data.startswith(OLE2_MAGIC):
+        # An old workbook only: a Word .doc or an encrypted xlsx (also OLE2) is not one.
+        try:
+            return XLS if read_compound_file(data).workbook_stream() is not None else None
+        except DamagedCompoundFile:
+            return None
     if _is_text(data):
         return TEXT
     return None

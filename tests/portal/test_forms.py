@@ -4,10 +4,12 @@ nothing), the receipt (回执), amendments, and another unit's workbook refused.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from tests.exchange.legacy_files import xls_copy
 from tests.portal.conftest import Portal, PortalClient
 from tests.portal.workbooks import RELATIVE, XLSX_TYPE, fill, staff_numbers
 
@@ -68,6 +70,23 @@ def test_upload_gives_a_receipt_and_the_forms_count_on_time(portal: Portal) -> N
     # The file is kept with the receipt, listed on the page.
     listed = client.get(FORMS).text
     assert receipt in listed and "报告表.xlsx" in listed
+
+
+@pytest.mark.parametrize("name", ["报告表.xls", "报告表.et"])
+def test_an_old_excel_or_wps_workbook_is_taken_like_an_xlsx(
+    portal: Portal, tmp_path: Path, name: str
+) -> None:
+    """Filled in and saved as Excel 97–2003 (or by WPS as .et): read by content, same receipt."""
+    client = portal.client("FB", "office")
+    filled = tmp_path / "filled.xlsx"
+    filled.write_bytes(fill(template_of(client)))
+    old = xls_copy(filled, tmp_path / name).read_bytes()
+    response = upload(client, old, name=name)
+    assert response.status_code == 303, getattr(response, "text", "")
+    receipt = receipt_of(response)
+    page = client.get(response.headers["location"]).text
+    assert "新提交 3 份" in page
+    assert receipt in client.get(FORMS).text
 
 
 def test_a_broken_workbook_lists_every_error_and_writes_nothing(portal: Portal) -> None:

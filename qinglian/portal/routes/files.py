@@ -15,7 +15,7 @@ from qinglian.accounts.scope import OutOfScope
 from qinglian.core.settings import get_settings
 from qinglian.portal.deps import CurrentUser, DbSession, scoped_unit
 from qinglian.portal.pages import attachment
-from qinglian.uploads import DOCX, JPEG, PDF, PNG, TEXT, XLSX, upload_path
+from qinglian.uploads import DOCX, JPEG, PDF, PNG, TEXT, XLS, XLSX, upload_path
 from qinglian.uploads.store import sanitise_filename
 
 router = APIRouter()
@@ -27,6 +27,7 @@ SERVED: dict[str, tuple[str, tuple[str, ...]]] = {
     PDF: (PDF, (".pdf",)),
     DOCX: (DOCX, (".docx",)),
     XLSX: (XLSX, (".xlsx",)),
+    XLS: (XLS, (".xls", ".et")),
     PNG: (PNG, (".png",)),
     JPEG: (JPEG, (".jpg", ".jpeg")),
     TEXT: ("text/plain; charset=utf-8", (".txt",)),
