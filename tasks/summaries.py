@@ -52,7 +52,7 @@ def export_assessment(context: PhaseContext, as_of: date) -> Path:
     path = assessment_path(get_settings(), context.campaign_id, as_of)
     with session_scope() as session:
         rows = assessment_rows(session=session, campaign_id=context.campaign_id, as_of=as_of)
-    write_assessment_xlsx(rows, path)
+    write_assessment_xlsx(rows, path, title=context.campaign_title, as_of=as_of)
     create_link_artifact(
         key=artifact_key(context.campaign_id, context.phase_key, "assessment"),
         link=path.resolve().as_uri(),

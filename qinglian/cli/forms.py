@@ -1,4 +1,5 @@
-"""`qinglian forms`: the declaration forms (《报告表》): blank workbooks out, filled ones in."""
+"""`qinglian forms`: the declaration forms (《报告表》): blank workbooks out, filled ones in,
+and the signed paper forms printed from what came in."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlmodel import select
 
 from models import Campaign
 from qinglian.cli.common import (
+    STAFF_NO,
     UNIT_CODE,
     AnyCampaign,
+    CampaignArg,
     as_of_or_today,
     console,
     friendly,
@@ -22,6 +25,7 @@ from qinglian.core import db
 from qinglian.core.errors import QinglianError
 from qinglian.core.settings import get_settings
 from qinglian.declarations.import_forms import import_forms
+from qinglian.declarations.printable import default_printable_path, write_printable_forms
 from qinglian.declarations.workbook import default_template_path, write_form_template
 
 app = database_app("forms", "《报告表》/ declaration forms")
@@ -75,6 +79,43 @@ def forms_import(
     console.print(
         f"按时 {report.on_time} 份，逾期 {report.late} 份 / on time {report.on_time}, "
         f"late {report.late}"
+    )
+
+
+@app.command("print")
+@friendly
+def forms_print(
+    campaign: CampaignArg,
+    unit: Annotated[str, typer.Option("--unit", **UNIT_CODE, help="单位编码 unit code")],
+    cadre: Annotated[
+        list[str] | None,
+        typer.Option("--cadre", **STAFF_NO, help="只打印这些工号（可重复）/ only these, repeat"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="输出文件 output .xlsx (default: QINGLIAN_HOME/output/forms/campaign-ID/"
+            "报告表打印-CODE.xlsx)"
+        ),
+    ] = None,
+) -> None:
+    """打印《报告表》：每人一页，含本人签字和日期栏 / printable forms, one cadre a sheet."""
+    if out is not None:
+        require_xlsx(out)
+    staff_nos = list(dict.fromkeys(cadre or ()))
+    path = out or default_printable_path(get_settings(), campaign, unit, staff_nos)
+    printed = in_session(
+        write_printable_forms,
+        campaign_id=campaign,
+        unit_code=unit,
+        staff_nos=staff_nos,
+        path=path,
+    )
+    # Counts only: the file holds the names, the terminal (and its scrollback) does not.
+    console.print(
+        f"已生成 / written: {printed.path}（{printed.cadres} 人 cadres；其中 {printed.blank} 份"
+        f"尚未填报，为空白表，请手工填写 / {printed.blank} blank, not filed yet）",
+        soft_wrap=True,
     )
 
 

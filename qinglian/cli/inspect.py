@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from models.inspection import ProblemIn, SamplePublic
+from qinglian.campaigns.lookup import get_campaign
 from qinglian.cli.common import (
     LARGEST_ID,
     UNIT_CODE,
@@ -224,7 +225,8 @@ def inspect_assessment(
     day = as_of_or_today(as_of)
     require_xlsx(out)
     rows = in_session(assessment_rows, campaign_id=campaign_id, as_of=day)
-    path = write_assessment_xlsx(rows, out)
+    title = in_session(get_campaign, campaign_id=campaign_id).title
+    path = write_assessment_xlsx(rows, out, title=title, as_of=day)
     lagging = sum(row.lagging for row in rows)
     average = sum(row.composite for row in rows) / len(rows) if rows else 0.0
     console.print(

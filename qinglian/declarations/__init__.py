@@ -1,6 +1,6 @@
 """The 报告表: its columns and the unit's pre-filled workbook, importing filed forms, the facts
-they declare, completeness (expected / received / on time / late / missing), and detection of
-the four key problems into findings.
+they declare, completeness (expected / received / on time / late / missing), detection of
+the four key problems into findings, and the signed paper forms printed from what came in.
 
 Modules:
 
@@ -24,6 +24,11 @@ Modules:
 - ``form_writes``: Writing checked forms: each changed form a new current ``Declaration`` version
   with its rows.
 - ``import_forms``: Import report forms (《卫生系统领导干部防止利益冲突有关事项报告表》) into a campaign.
+- ``print_setup``: Printing a workbook's sheets on A4, and protecting what a cadre must not change.
+- ``printable``: The signed paper 报告表: one printable sheet per cadre, laid out like the paper
+  form.
+- ``printable_layout``: The paper 报告表 on a worksheet: the title, 基本情况, the four sections as
+  tables, the pledge and the signature lines.
 - ``workbook``: The report-form workbook: a unit's blank template out (what comes back:
   ``workbook_inspection``).
 - ``workbook_inspection``: A look inside a returned report-form workbook: what its cell values do

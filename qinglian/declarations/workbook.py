@@ -3,6 +3,15 @@
 The template is what a unit hands its cadres: 填报说明 first, then one sheet per section
 (``qinglian.declarations.columns``) with drop-down lists fed by a hidden 选项 sheet, and 基本情况
 pre-filled with the unit's in-scope cadres.
+
+Every sheet prints on A4 landscape, one page wide, its header row on every page, the unit's
+name and the page number in the footer (``print_setup``). Every sheet is protected without a
+password: the header rows, the instructions and, on 基本情况, the columns pre-filled from the
+register (工号, 姓名, 单位编码, 职务, 适用类别) of the pre-filled rows are locked; everything else
+is unlocked, whole columns of it, so a cadre fills in, adds and deletes rows wherever the
+importer reads them (a new 基本情况 row below the pre-filled ones, any number of section rows).
+No cell is written below the pre-filled rows: a program filling the template in (openpyxl's
+``append``) starts right below them, as before.
 """
 
 from __future__ import annotations
@@ -39,6 +48,15 @@ from qinglian.declarations.columns import (
     Section,
 )
 from qinglian.declarations.completeness import FORMS_DELIVERABLE
+from qinglian.declarations.print_setup import (
+    LOCKED,
+    UNLOCKED,
+    protect,
+    set_up_printing,
+    unlock_columns,
+    unlock_columns_after,
+    wrapped_lines,
+)
 from qinglian.exchange.output import file_under, write_atomically
 from qinglian.exchange.safe_cells import set_cell
 from qinglian.org.units import get_unit_by_code
@@ -53,6 +71,11 @@ _TEXT = "@"
 _SPARE_BASICS_ROWS = 100
 _MIN_SECTION_ROWS = 1000
 _MAX_WIDTH = 48
+# The instructions' one column: as wide as a landscape A4 page holds at 100%.
+_INSTRUCTIONS_WIDTH = 120
+_LINE_HEIGHT = {14: 21.0, 11: 15.0}  # points per wrapped line, by font size
+# 基本情况's columns filled in from the register on the pre-filled rows: locked there.
+_PREFILLED_KEYS = frozenset({"staff_no", *READ_ONLY_KEYS})
 # Where each drop-down list lives on the hidden 选项 sheet.
 _OPTION_COLUMNS: dict[str, tuple[str, str]] = {
     "relation": ("A", "关系"),
@@ -95,6 +118,38 @@ def write_form_template(*, session: Session, campaign_id: int, unit_code: str, p
 
     Every text cell is written as text: a name starting with ``=`` never becomes a formula.
     """
+    campaign, unit = campaign_unit(session=session, campaign_id=campaign_id, unit_code=unit_code)
+    due_on = session.exec(
+        select(Deliverable.due_on).where(
+            Deliverable.campaign_id == campaign.id,
+            Deliverable.unit_id == unit.id,
+            Deliverable.kind == FORMS_DELIVERABLE,
+        )
+    ).first()
+    cadres = form_cadres(session=session, campaign=campaign, unit=unit)
+
+    workbook = Workbook()
+    instructions = workbook.active
+    assert instructions is not None
+    instructions.title = INSTRUCTIONS_SHEET
+    lines = _write_instructions(instructions, campaign, unit, due_on)
+    _print_sheet(instructions, unit, columns=1, rows=lines)
+    options = workbook.create_sheet(OPTIONS_SHEET)
+    _write_options(options)
+    _print_sheet(options, unit, columns=len(_OPTION_COLUMNS), rows=options.max_row)
+    for section in SECTIONS:
+        sheet = workbook.create_sheet(section.sheet, index=len(workbook.sheetnames) - 1)
+        rows = len(cadres) + _SPARE_BASICS_ROWS if section is BASICS else _MIN_SECTION_ROWS
+        _write_section(sheet, section, rows)
+        _print_sheet(sheet, unit, columns=len(section.columns), rows=rows + 1)
+    _prefill_basics(workbook[BASICS.sheet], unit, cadres)
+    options.sheet_state = "hidden"
+    workbook.active = 0
+    return write_atomically(path, workbook.save)
+
+
+def campaign_unit(*, session: Session, campaign_id: int, unit_code: str) -> tuple[Campaign, Unit]:
+    """The campaign and the unit, which must lie in the campaign's tree."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     unit = get_unit_by_code(session=session, code=unit_code)
     root = campaign_root(session=session, campaign=campaign)
@@ -103,45 +158,46 @@ def write_form_template(*, session: Session, campaign_id: int, unit_code: str, p
             f"单位 {unit.code}（{unit.name}）不在专项活动 {campaign_id} 的范围内",
             f"unit {unit.code} is not in the tree of campaign {campaign_id}",
         )
-    due_on = session.exec(
-        select(Deliverable.due_on).where(
-            Deliverable.campaign_id == campaign.id,
-            Deliverable.unit_id == unit.id,
-            Deliverable.kind == FORMS_DELIVERABLE,
-        )
-    ).first()
-    cadres = session.exec(
-        select(Cadre)
-        .where(
-            Cadre.unit_id == unit.id,
-            or_(
-                col(Cadre.left_on).is_(None),
-                col(Cadre.left_on) >= three_years_before(campaign.start_on),
-            ),
-        )
-        .order_by(Cadre.staff_no)
-    ).all()
+    return campaign, unit
 
-    workbook = Workbook()
-    instructions = workbook.active
-    assert instructions is not None
-    instructions.title = INSTRUCTIONS_SHEET
-    _write_instructions(instructions, campaign, unit, due_on)
-    options = workbook.create_sheet(OPTIONS_SHEET)
-    _write_options(options)
-    for section in SECTIONS:
-        sheet = workbook.create_sheet(section.sheet, index=len(workbook.sheetnames) - 1)
-        rows = len(cadres) + _SPARE_BASICS_ROWS if section is BASICS else 0
-        _write_section(sheet, section, max(rows, _MIN_SECTION_ROWS if section is not BASICS else 0))
-    _prefill_basics(workbook[BASICS.sheet], unit, cadres)
-    options.sheet_state = "hidden"
-    workbook.active = 0
-    return write_atomically(path, workbook.save)
+
+def form_cadres(*, session: Session, campaign: Campaign, unit: Unit) -> list[Cadre]:
+    """The unit's cadres who file a form in the campaign (in office, or left within three
+    years of its start), by 工号: the rows the template is pre-filled with."""
+    return list(
+        session.exec(
+            select(Cadre)
+            .where(
+                Cadre.unit_id == unit.id,
+                or_(
+                    col(Cadre.left_on).is_(None),
+                    col(Cadre.left_on) >= three_years_before(campaign.start_on),
+                ),
+            )
+            .order_by(Cadre.staff_no)
+        ).all()
+    )
+
+
+def _print_sheet(sheet: Worksheet, unit: Unit, *, columns: int, rows: int) -> None:
+    """A4 landscape, one page wide, row 1 on every page, the unit in the footer; protected."""
+    set_up_printing(
+        sheet,
+        columns=columns,
+        rows=rows,
+        landscape=True,
+        footer_left=unit.name,
+        gridlines=sheet.title not in (INSTRUCTIONS_SHEET, OPTIONS_SHEET),
+    )
+    protect(sheet)
 
 
 def _write_instructions(
     sheet: Worksheet, campaign: Campaign, unit: Unit, due_on: date | None
-) -> None:
+) -> int:
+    """The instructions, one paragraph a row in one column as wide as the page, each row as
+    tall as its wrapped text (a row with a set height is never resized by Excel, WPS or
+    LibreOffice, so the height is worked out here, generously); returns the rows written."""
     deadline = (
         f"{due_on.year}年{due_on.month}月{due_on.day}日" if due_on else "以本单位实施方案为准"
     )
@@ -187,6 +243,17 @@ def _write_instructions(
             False,
         ),
         (
+            "各工作表已设置保护（无密码），只为防止误改：表头和“基本情况”中已预填的工号、姓名、"
+            "单位编码、职务、适用类别不能修改，其余单元格可以填写，也可以插入或删除行。"
+            "名册信息有误的，请告知本单位专项活动办公室更正，不要自行撤消保护。",
+            False,
+        ),
+        (
+            "各表已设置为 A4 横向打印、按页宽缩放、每页重复表头。本人签字的纸质《报告表》"
+            "由专项活动办公室按导入的内容统一打印（每人一页，含本人签字和日期栏）。",
+            False,
+        ),
+        (
             "同一人有多名亲属、多项兼职或多个回避事项的，每项各占一行，每行都填写工号。"
             "没有任何需要报告的事项，须在“基本情况”的“无报告事项”中填“是”，其他表不填该工号。",
             False,
@@ -203,12 +270,17 @@ def _write_instructions(
         ),
         ("填报人须如实报告；隐瞒不报、弄虚作假的，一经查实，严肃处理。", False),
     ]
-    sheet.column_dimensions["A"].width = 110
+    sheet.column_dimensions["A"].width = _INSTRUCTIONS_WIDTH
     for number, (text, bold) in enumerate(lines, start=1):
         cell = set_cell(sheet, number, 1, text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        size = 14 if number == 1 else 11
         if bold:
-            cell.font = Font(bold=True, size=14 if number == 1 else 11)
+            cell.font = Font(bold=True, size=size)
+        if text:
+            height = wrapped_lines(text, _INSTRUCTIONS_WIDTH * (11 / size)) * _LINE_HEIGHT[size]
+            sheet.row_dimensions[number].height = height + 4
+    return len(lines)
 
 
 def _sheet_help(section: Section) -> str:
@@ -234,15 +306,21 @@ def _write_options(sheet: Worksheet) -> None:
 
 
 def _write_section(sheet: Worksheet, section: Section, rows: int) -> None:
+    # Everything below the header is input: unlocked whole columns, the rest of the row too.
+    unlock_columns(sheet, 1, len(section.columns))
+    unlock_columns_after(sheet, len(section.columns))
     for index, spec in enumerate(section.columns, start=1):
         cell = set_cell(sheet, 1, index, spec.header)
         cell.font = _HEADER_FONT
         cell.alignment = _HEADER_ALIGNMENT
+        cell.protection = LOCKED
         read_only = section is BASICS and spec.key in READ_ONLY_KEYS
         cell.fill = _READ_ONLY_FILL if read_only else _HEADER_FILL
         note = _COLUMN_NOTES.get(spec.key)
         if spec.key == "name" and section is not BASICS:
             note = None
+        if spec.key == "staff_no" and section is BASICS:
+            note = "已预填的工号来自干部名册，不能修改；名册中没有的填报人，在下方空行填写"
         if note:
             cell.comment = Comment(note, "清廉")
         letter = get_column_letter(index)
@@ -296,6 +374,11 @@ def _prefill_basics(sheet: Worksheet, unit: Unit, cadres: Sequence[Cadre]) -> No
             cell = set_cell(sheet, row, positions[key], value)
             if key in ("staff_no", "unit_code"):
                 cell.number_format = _TEXT
+        # A written cell has its own protection, not its column's: the register's are locked,
+        # the cadre's own are written empty and unlocked (no row below is written).
+        for key, index in positions.items():
+            cell = sheet.cell(row=row, column=index)
+            cell.protection = LOCKED if key in _PREFILLED_KEYS else UNLOCKED
     name_letter = get_column_letter(positions["name"])
     longest = max((cadre.name for cadre in cadres), key=len, default="")
     sheet.column_dimensions[name_letter].width = _width(["姓名", longest], 10)

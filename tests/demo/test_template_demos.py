@@ -21,6 +21,7 @@ from qinglian.inspection.assessment import (
     assessment_rows,
     composite_score,
 )
+from qinglian.inspection.assessment_xlsx import HEADER_ROW
 from qinglian.reporting.document.files import reports_dir
 from tests.factories import Qinglian, assert_one_error
 
@@ -133,7 +134,7 @@ def test_conduct_2023_visits_commitments_and_exposures_reach_the_assessment(
     workbook = reports_dir(get_settings(), campaign.id) / f"年终考核-{as_of}.xlsx"
     sheet = load_workbook(workbook).active
     assert sheet is not None
-    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(min_row=HEADER_ROW, values_only=True)]
     column = values[0].index("通报曝光")
     by_code = {row[0]: row[column] for row in values[1:]}
     assert all(by_code[row.unit_code] == row.exposures for row in exposed)

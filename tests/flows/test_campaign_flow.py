@@ -50,6 +50,7 @@ from qinglian.campaigns.launch import launch_campaign
 from qinglian.core import db
 from qinglian.core.settings import Settings, get_settings
 from qinglian.declarations.findings import review_findings
+from qinglian.inspection.assessment_xlsx import HEADER_ROW
 from qinglian.reporting.document.files import default_report_path, reports_dir
 from qinglian.reporting.document.sections import SECTIONS
 from tests.factories import FB, JS, LYG, MOH, UNITS, import_seed_tree
@@ -275,7 +276,8 @@ def test_running_the_campaign_to_the_year_end_completes_it_with_its_report(
     workbook = load_workbook(assessment, read_only=True)
     sheet = workbook.active
     assert sheet is not None
-    codes = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    # the title above the header, the 合计/平均 row below the units
+    codes = [row[0] for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)][:-1]
     workbook.close()
     assert sorted(codes) == sorted(unit["单位编码"] for unit in UNITS if unit["单位编码"] != MOH)
 

@@ -32,7 +32,7 @@ from qinglian.campaigns.launch import launch_campaign
 from qinglian.cli.inspect import parse_problem
 from qinglian.core.errors import ImportRejected, NotFoundError, QinglianError
 from qinglian.inspection.assessment import assessment_rows, composite_score
-from qinglian.inspection.assessment_xlsx import write_assessment_xlsx
+from qinglian.inspection.assessment_xlsx import HEADER_ROW, write_assessment_xlsx
 from qinglian.inspection.import_results import import_inspection_results
 from qinglian.inspection.results import RECTIFY_WITHIN_DAYS, record_inspection
 from qinglian.inspection.samples import draw_inspection_sample, list_inspection_samples
@@ -548,7 +548,7 @@ def test_assessment_rows_and_workbook(session: Session, world: World, tmp_path: 
     assert [path.name for path in out.parent.iterdir()] == [out.name]  # no temporary left
     sheet = load_workbook(out).active
     assert sheet is not None and sheet.title == "年终考核"
-    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(min_row=HEADER_ROW, values_only=True)]
     assert values[0] == [
         "单位编码",
         "单位名称",
@@ -561,8 +561,9 @@ def test_assessment_rows_and_workbook(session: Session, world: World, tmp_path: 
         "抽查得分",
         "工作滞后",
         "综合得分",
+        "名次",
     ]
-    table = {row[0]: row for row in values[1:]}
+    table = {row[0]: row[:-1] for row in values[1:-1]}
     assert table[FB][1:] == [
         "连云港市妇幼保健院",
         "单位",
@@ -576,10 +577,10 @@ def test_assessment_rows_and_workbook(session: Session, world: World, tmp_path: 
         fb.composite,
     ]
     assert table[JS][8] is None and table[JS][9] == "否"
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:K{len(rows) + 1}"
-    assert sheet["D2"].number_format == "0.0%" and sheet["H2"].number_format == "0.0%"
-    assert sheet["K2"].number_format == "0.0"
+    assert sheet.freeze_panes == "C4"
+    assert sheet.auto_filter.ref == f"A3:L{len(rows) + 3}"
+    assert sheet["D4"].number_format == "0.0%" and sheet["H4"].number_format == "0.0%"
+    assert sheet["K4"].number_format == "0.0"
     assert sheet.column_dimensions["B"].width >= len("连云港市妇幼保健院") * 2
 
 
@@ -588,7 +589,8 @@ def test_assessment_file_is_replaced_whole(tmp_path: Path) -> None:
     out.write_bytes(b"old")
     write_assessment_xlsx([], out)
     sheet = load_workbook(out).active
-    assert sheet is not None and sheet.max_row == 1
+    # the title, the as-of line, the header and an empty 合计 row
+    assert sheet is not None and sheet.max_row == HEADER_ROW + 1
     with pytest.raises(QinglianError, match="无法写入"):
         write_assessment_xlsx([], out / "below-a-file.xlsx")
 
@@ -816,7 +818,8 @@ def test_cli_end_to_end(cli: Qinglian, tmp_path: Path) -> None:
     written = inspect_ok(cli, "assessment", campaign, "--out", out, "--as-of", "2012-12-31")
     assert f"{len(BELOW_ROOT)} 个单位" in written.stdout  # departments assessed all the same
     sheet = load_workbook(out).active
-    assert sheet is not None and sheet.max_row == len(BELOW_ROOT) + 1
+    # the title and as-of lines, the header, a row per unit, the 合计/平均 row
+    assert sheet is not None and sheet.max_row == HEADER_ROW + len(BELOW_ROOT) + 1
 
 
 def test_cli_sample_without_seed_prints_how_to_repeat(cli: Qinglian) -> None:
