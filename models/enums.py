@@ -284,6 +284,9 @@ COMPLAINT_STATUS_LABELS = labelled(
 class CaseStatus(StrEnum):
     open = "open"
     closed = "closed"
+    # Closed without an outcome of its own: its complaint was confirmed as the same matter as
+    # another case's (``VerificationCase.merged_into_id``), which decides for both.
+    merged = "merged"
 
 
 class CaseOutcome(LabelledEnum):
@@ -302,6 +305,8 @@ class CrossCheckResult(LabelledEnum):
     no_form = "no_form"
     declared = "declared"
     unspecified = "unspecified"
+    # A complaint about a unit as a whole: there is no cadre's declaration to compare with.
+    unit_complaint = "unit_complaint"
 
 
 labelled(
@@ -311,6 +316,7 @@ labelled(
         "no_form": "未填报报告表，涉嫌隐瞒不报",
         "declared": "反映事项已申报",
         "unspecified": "未指明问题类别",
+        "unit_complaint": "反映单位，无个人报告表可比对",
     },
 )
 
@@ -325,6 +331,11 @@ class AuditAction(StrEnum):
     case_read_denied = "case_read_denied"
     verified = "verified"
     receipt_lookup = "receipt_lookup"
+    # The same matter by two channels (ComplaintLink): proposed, then decided by a person.
+    link_proposed = "link_proposed"
+    link_confirmed = "link_confirmed"
+    link_rejected = "link_rejected"
+    case_merged = "case_merged"
 
 
 class OutboxStatus(LabelledEnum):
@@ -439,3 +450,16 @@ class UploadPurpose(LabelledEnum):
 
 
 labelled(UploadPurpose, {"forms": "报告表", "evidence": "佐证材料", "summary": "阶段性总结"})
+
+
+class LinkStatus(LabelledEnum):
+    """A proposed link of two complaints as one matter: proposed → confirmed | rejected."""
+
+    proposed = "proposed"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+labelled(
+    LinkStatus, {"proposed": "待确认", "confirmed": "已确认为同一事项", "rejected": "不是同一事项"}
+)

@@ -1,5 +1,6 @@
-"""信访举报: intake and parsing, the encrypted store, matching a complaint to cadres, the
-cross-check against declarations, the verifying office's cases and receipts.
+"""信访举报: intake and parsing, the encrypted store, matching a complaint to cadres (or to the
+unit it names alone), one matter by two channels, the cross-check against declarations, the
+verifying office's cases and receipts.
 
 Modules:
 
@@ -12,6 +13,10 @@ Modules:
 - ``import_complaints``: Import complaints (信访举报) from an XLSX or CSV file: validate all, then store
   and match.
 - ``intake``: Intake (受理): a complaint stored encrypted, given a receipt and linked to its copies.
+- ``link_review``: The human side of linking: the proposals of one matter by two channels, and the
+  decision.
+- ``linking``: One matter by two channels: the link rule, and the proposals matching makes for a
+  person.
 - ``matching``: Matching complaints to cadres, within the unit a complaint names or the whole
   campaign.
 - ``parsing``: A complaint as read in: its channel and category parsed, its checks, the keys it is

@@ -3,6 +3,11 @@
 :func:`record_verification` closes a case with its outcome and moves its finding on. Only
 :func:`read_case`, for the verifying discipline office, returns the complaint's text and the
 complainant's contact; anyone else gets :class:`AccessDenied`.
+
+A case about a unit as a whole has no cadre and no finding: it is read and closed like any
+other. A case merged into another of the same matter (status ``merged``, see
+:mod:`qinglian.complaints.link_review`) takes no outcome of its own: the other case's decides
+for every complaint of the matter.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from models.enums import (
 from models.finding import Finding
 from qinglian.complaints import crypto
 from qinglian.complaints.audit import audit_event, require_aware, write_audit
+from qinglian.complaints.link_review import matter_members
 from qinglian.complaints.views import CaseDetail, CaseView, ComplaintCopy
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.rules.text import normalise_text
@@ -78,6 +84,12 @@ def record_verification(
     if not decided_by.strip():
         raise QinglianError("请填写核实人", "say who decided")
     require_aware(decided_at)
+    if case.status is CaseStatus.merged:
+        raise QinglianError(
+            f"核实案件 {case_id} 已并入核实案件 {case.merged_into_id}（同一事项），请在该案件登记结论",
+            f"verification case {case_id} was merged into case {case.merged_into_id} (the same "
+            "matter): record the outcome there",
+        )
     if case.status is CaseStatus.closed:
         if case.outcome is outcome and case.outcome_reason == reason:
             return _case_view(case)
@@ -93,7 +105,8 @@ def record_verification(
     session.add(case)
     session.flush()
     finding_change = _settle_finding(session, case) if case.finding_id is not None else None
-    complaint_ids = [case.complaint_id, *_duplicates_of(session, case.complaint_id)]
+    # The complaint, its copies, and every complaint confirmed as the same matter.
+    complaint_ids = matter_members(session, case.complaint_id)
     session.execute(
         update(Complaint)
         .where(col(Complaint.id).in_(complaint_ids))
@@ -139,8 +152,14 @@ def _settle_finding(session: Session, case: VerificationCase) -> str | None:
     finding = session.get(Finding, case.finding_id, populate_existing=True)
     if finding is None:
         return None
+    # A merged case has no outcome of its own: the case it was merged into decides.
     cases = list(
-        session.exec(select(VerificationCase).where(VerificationCase.finding_id == finding.id))
+        session.exec(
+            select(VerificationCase).where(
+                VerificationCase.finding_id == finding.id,
+                col(VerificationCase.status) != CaseStatus.merged,
+            )
+        )
     )
     closed = [c for c in cases if c.status is CaseStatus.closed]
     upheld = [c for c in closed if c.outcome in (CaseOutcome.substantiated, CaseOutcome.partly)]
@@ -170,14 +189,6 @@ def _settle_finding(session: Session, case: VerificationCase) -> str | None:
         finding.status = FindingStatus.verifying
     session.add(finding)
     return finding.status.value
-
-
-def _duplicates_of(session: Session, complaint_id: int) -> list[int]:
-    return list(
-        session.execute(
-            select(Complaint.id).where(col(Complaint.duplicate_of_id) == complaint_id)
-        ).scalars()
-    )
 
 
 def _case_view(case: VerificationCase) -> CaseView:
@@ -234,12 +245,27 @@ def read_case(
             .order_by(col(Complaint.id))
         )
     )
+    # The same matter told by another channel is verified here too (the same accused, so the
+    # same managing unit): this office reads it with the case.
+    assert complaint.id is not None
+    known = {complaint.id, *(duplicate.id for duplicate in duplicates)}
+    others = [i for i in matter_members(session, complaint.id) if i not in known]
+    same_matter = (
+        list(
+            session.exec(
+                select(Complaint).where(col(Complaint.id).in_(others)).order_by(col(Complaint.id))
+            )
+        )
+        if others
+        else []
+    )
     detail = CaseDetail(
         **_case_view(case).model_dump(),
         accused_name=complaint.accused_name_raw,
         accused_unit=complaint.accused_unit_raw,
         complaint=_copy(complaint),
         duplicates=[_copy(duplicate) for duplicate in duplicates],
+        same_matter=[_copy(other) for other in same_matter],
     )
     write_audit(
         session,
@@ -251,7 +277,10 @@ def read_case(
                 utcnow(),
                 complaint_id=case.complaint_id,
                 case_id=case.id,
-                detail={"office_unit_id": office_unit_id, "copies": 1 + len(duplicates)},
+                detail={
+                    "office_unit_id": office_unit_id,
+                    "copies": 1 + len(duplicates) + len(same_matter),
+                },
             )
         ],
     )

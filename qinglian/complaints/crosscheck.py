@@ -2,6 +2,11 @@
 
 :func:`cross_check` records a suspected-concealment finding where the allegation was not
 declared, and opens a :class:`VerificationCase` at the cadre's managing unit (干部管理权限).
+
+A complaint about a unit as a whole has no declaration to compare: its case (check result
+``unit_complaint``) opens at the level above the unit, where the unit's leadership is managed
+and where the text does not reach the unit complained about; at the top of the tree, at the
+unit itself.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from models.enums import (
     FindingStatus,
 )
 from models.finding import Finding
+from models.unit import Unit
 from qinglian.campaigns.lookup import get_campaign
 from qinglian.complaints.audit import SYSTEM, audit_event, write_audit
 from qinglian.complaints.store import insert_returning_ids
@@ -46,32 +52,51 @@ def cross_check(*, session: Session, campaign_id: int, as_of: date) -> CrossChec
     (one per cadre and alleged category; its summary names the category, nothing of the text).
     Alleged and declared: the self-declared finding of that category, if the rules found one,
     is linked; no new finding. Either way one verification case per complaint is opened at the
-    cadre's managing unit. Duplicates are skipped; a re-run changes nothing.
+    cadre's managing unit. A complaint about a unit opens its case at the unit's managing level
+    (:func:`unit_case_office`). Copies, and complaints a person confirmed as the same matter as
+    another, are skipped: the matter has one case. A re-run changes nothing.
     """
     get_campaign(session=session, campaign_id=campaign_id)
     counts = CrossCheckCounts()
     session.flush()
-    pending = [
-        (complaint_id, cadre_id, alleged)
-        for complaint_id, cadre_id, alleged, original in session.connection().execute(
-            select(
-                Complaint.id,
-                Complaint.matched_cadre_id,
-                Complaint.alleged_category,
-                Complaint.duplicate_of_id,
-            )
-            .where(
-                col(Complaint.campaign_id) == campaign_id,
-                col(Complaint.status) == ComplaintStatus.matched,
-            )
-            .order_by(col(Complaint.id))
+    pending: list[tuple[int, int, FindingCategory | None]] = []
+    about_units: list[tuple[int, int, FindingCategory | None]] = []
+    for (
+        complaint_id,
+        cadre_id,
+        unit_id,
+        name,
+        alleged,
+        original,
+        matter,
+    ) in session.connection().execute(
+        select(
+            Complaint.id,
+            Complaint.matched_cadre_id,
+            Complaint.accused_unit_id,
+            Complaint.accused_name_raw,
+            Complaint.alleged_category,
+            Complaint.duplicate_of_id,
+            Complaint.same_matter_of_id,
         )
-        if original is None and cadre_id is not None
-    ]
-    if not pending:
+        .where(
+            col(Complaint.campaign_id) == campaign_id,
+            col(Complaint.status) == ComplaintStatus.matched,
+        )
+        .order_by(col(Complaint.id))
+    ):
+        if original is not None or matter is not None:
+            continue
+        category = FindingCategory(alleged) if alleged else None
+        if cadre_id is not None:
+            pending.append((complaint_id, cadre_id, category))
+        elif not name and unit_id is not None:
+            about_units.append((complaint_id, unit_id, category))
+    if not pending and not about_units:
         return counts
-    with_case = _complaints_with_cases(session, [row[0] for row in pending])
+    with_case = _complaints_with_cases(session, [row[0] for row in (*pending, *about_units)])
     pending = [row for row in pending if row[0] not in with_case]
+    about_units = [row for row in about_units if row[0] not in with_case]
     cadre_ids = sorted({cadre_id for _, cadre_id, _ in pending})
     cadres = _cadre_units(session, cadre_ids)
     forms = current_forms(session=session, campaign_id=campaign_id, cadre_ids=cadre_ids)
@@ -96,23 +121,36 @@ def cross_check(*, session: Session, campaign_id: int, as_of: date) -> CrossChec
             finding_id = declared.get((cadre_id, alleged)) if alleged else None
             counts.findings_linked += finding_id is not None
         case_rows.append(
-            {
-                "campaign_id": campaign_id,
-                "complaint_id": complaint_id,
-                "finding_id": finding_id,
-                "cadre_id": cadre_id,
-                "managing_unit_id": cadres[cadre_id][1],
-                "alleged_category": alleged,
-                "check_result": assessment.result,
-                "status": CaseStatus.open,
-                "outcome": None,
-                "outcome_reason": "",
-                "decided_by": None,
-                "decided_at": None,
-                "opened_on": as_of,
-                "created_at": now,
-            }
+            _case_row(
+                campaign_id,
+                complaint_id,
+                alleged,
+                assessment.result,
+                cadres[cadre_id][1],
+                as_of,
+                now,
+                finding_id=finding_id,
+                cadre_id=cadre_id,
+            )
         )
+    offices = unit_case_office(session, sorted({unit_id for _, unit_id, _ in about_units}))
+    for complaint_id, unit_id, alleged in about_units:
+        case_rows.append(
+            _case_row(
+                campaign_id,
+                complaint_id,
+                alleged,
+                CrossCheckResult.unit_complaint,
+                offices[unit_id],
+                as_of,
+                now,
+                accused_unit_id=unit_id,
+            )
+        )
+    counts.unit_complaint = len(about_units)
+    counts.complaints += len(about_units)
+    if not case_rows:
+        return counts
     case_ids = insert_returning_ids(session, VerificationCase, case_rows, key="complaint_id")
     counts.cases_opened = len(case_ids)
     for chunk in chunked([row["complaint_id"] for row in case_rows]):
@@ -138,6 +176,7 @@ def cross_check(*, session: Session, campaign_id: int, as_of: date) -> CrossChec
                 else None,
                 "case_opened_at": row["managing_unit_id"],
                 "cadre_id": row["cadre_id"],
+                "unit_id": row["accused_unit_id"],
                 "as_of": as_of.isoformat(),
             },
         )
@@ -146,6 +185,54 @@ def cross_check(*, session: Session, campaign_id: int, as_of: date) -> CrossChec
     write_audit(session, events)
     session.flush()
     return counts
+
+
+def _case_row(
+    campaign_id: int,
+    complaint_id: int,
+    alleged: FindingCategory | None,
+    result: CrossCheckResult,
+    managing_unit_id: int,
+    as_of: date,
+    now: Any,
+    *,
+    finding_id: int | None = None,
+    cadre_id: int | None = None,
+    accused_unit_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "campaign_id": campaign_id,
+        "complaint_id": complaint_id,
+        "finding_id": finding_id,
+        "cadre_id": cadre_id,
+        "accused_unit_id": accused_unit_id,
+        "managing_unit_id": managing_unit_id,
+        "alleged_category": alleged,
+        "check_result": result,
+        "status": CaseStatus.open,
+        "outcome": None,
+        "outcome_reason": "",
+        "decided_by": None,
+        "decided_at": None,
+        "opened_on": as_of,
+        "merged_into_id": None,
+        "created_at": now,
+    }
+
+
+def unit_case_office(session: Session, unit_ids: Sequence[int]) -> dict[int, int]:
+    """unit id → the unit whose discipline office verifies complaints about it as a whole.
+
+    The level above (a unit's leadership is managed there, 干部管理权限, and the complaint does
+    not reach the unit it is about); the unit itself where nothing is above it. A department's
+    complaints go to its institution, as its head's do.
+    """
+    found: dict[int, int] = {}
+    for chunk in chunked(unit_ids):
+        query = select(Unit.id, Unit.parent_id).where(col(Unit.id).in_(chunk))
+        for unit_id, parent_id in session.connection().execute(query):
+            found[unit_id] = parent_id or unit_id
+    return found
 
 
 def _complaints_with_cases(session: Session, complaint_ids: Sequence[int]) -> set[int]:

@@ -36,6 +36,7 @@ from qinglian.exchange.report import ImportReport
 from qinglian.exchange.row_checks import flag_repeats
 from qinglian.exchange.rows import CellsRow, RowCells
 from qinglian.exchange.table import ColumnSpec, TableRead
+from qinglian.rules.unit_names import UnitDirectory
 
 COMPLAINT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec(
@@ -133,15 +134,17 @@ def import_complaints(
     """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     crypto.ensure_key()
+    # The units a row names are resolved once: to check a complaint naming only a unit, and
+    # to store and match every row.
+    units = unit_directory(session=session, campaign=campaign)
 
     def validate(table: TableRead) -> list[_Row]:
-        rows = [_parse_row(table, number, record, as_of) for number, record in table.rows]
+        rows = [_parse_row(table, number, record, as_of, units) for number, record in table.rows]
         _check_against_file_and_campaign(session, campaign_id, rows)
         return rows
 
     def apply(rows: list[_Row], report: ComplaintImportReport) -> None:
         new = [row for row in rows if row.ok and not row.unchanged]
-        units = unit_directory(session=session, campaign=campaign)
         items = [row.item for row in new if row.item is not None]
         stored = store_complaints(
             session=session, campaign=campaign, items=items, units=units, actor=actor
@@ -181,7 +184,9 @@ def import_complaints(
     )
 
 
-def _parse_row(table: TableRead, number: int, record: dict[str, Any], as_of: date) -> _Row:
+def _parse_row(
+    table: TableRead, number: int, record: dict[str, Any], as_of: date, units: UnitDirectory
+) -> _Row:
     cells = RowCells(table, COMPLAINT_COLUMNS, number, record)
     ref = cells.get("external_ref", parse_code, "") or None
     channel = cells.get("channel", parse_channel, None)
@@ -208,7 +213,7 @@ def _parse_row(table: TableRead, number: int, record: dict[str, Any], as_of: dat
         external_ref=ref,
         **item_values,
     )
-    for key, zh, en in intake_problems(item, as_of):
+    for key, zh, en in intake_problems(item, as_of, unit=units.resolve(item.accused_unit)):
         if not cells.failed(key):
             cells.fail(key, zh, en)
     if cells.errors:

@@ -2,8 +2,10 @@
 
 :func:`add_complaint` (or the importer, through :func:`store_complaints`) stores a complaint:
 text and contact encrypted, a keyed digest of the text for duplicates, a receipt code for an
-anonymous complainant (its sha256 only is kept), and links a complaint already received by
-another channel. :func:`add_complaint` then matches it at once.
+anonymous complainant (its sha256 only is kept), and links a copy of a complaint already
+received (the same text about the same accused, by any channel). :func:`add_complaint` then
+matches it at once; matching proposes the links of one matter told differently
+(:mod:`qinglian.complaints.linking`).
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ def add_complaint(
     as_of: date,
     actor: str = "intake",
 ) -> tuple[Complaint, str | None]:
-    """Store one complaint and match it; the receipt code (anonymous only) is returned once."""
+    """Store one complaint and match it; the receipt code (anonymous only) is returned once.
+
+    An empty ``accused_name`` records a complaint about the unit ``accused_unit`` names, which
+    must be one unit of the campaign's tree.
+    """
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     crypto.ensure_key()
     try:
@@ -89,7 +95,8 @@ def add_complaint(
         external_ref=ref,
         intake_key=ref_key(ref) if ref else None,
     )
-    problems = intake_problems(item, as_of)
+    units = unit_directory(session=session, campaign=campaign)
+    problems = intake_problems(item, as_of, unit=units.resolve(item.accused_unit))
     if problems:
         raise QinglianError(
             "；".join(zh for _, zh, _ in problems), "; ".join(en for _, _, en in problems)
@@ -98,7 +105,6 @@ def add_complaint(
         raise QinglianError(
             f"编号「{ref}」的举报件已登记", f"a complaint numbered {ref!r} is already recorded"
         )
-    units = unit_directory(session=session, campaign=campaign)
     [stored] = store_complaints(
         session=session, campaign=campaign, items=[item], units=units, actor=actor
     )
@@ -182,7 +188,8 @@ def store_complaints(
                 "received_on": item.received_on,
                 "anonymous": item.anonymous,
                 "receipt_code_hash": code_hash,
-                "accused_name_raw": item.accused_name,
+                # A complaint about a unit keeps no "name" (whitespace, say) for one.
+                "accused_name_raw": "" if query.empty else item.accused_name,
                 "accused_unit_raw": item.accused_unit,
                 "accused_name_norm": name_norm[: MAX_LENGTH["accused_name"]],
                 "accused_unit_norm": unit_norm,

@@ -2,7 +2,10 @@
 
 :func:`match_complaints` ranks cadres for every received complaint and assigns it, or puts it
 in the human queue (``ambiguous``, see :mod:`qinglian.complaints.review`), or marks it
-``unmatched``. The same text about the same cadre is linked as a duplicate.
+``unmatched``. The same text about the same cadre is linked as a duplicate. A complaint naming
+no person is about the unit it names (checked at intake): it is matched to that unit, not to a
+cadre. Every complaint matched proposes its links to the same matter received by another
+channel (:func:`qinglian.complaints.linking.propose_links`), for a person to decide.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from models.enums import AuditAction, ComplaintStatus
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.complaints.audit import SYSTEM, audit_event, write_audit
+from qinglian.complaints.linking import propose_links
+from qinglian.complaints.parsing import names_nobody
 from qinglian.complaints.store import update_complaints_by_id
 from qinglian.complaints.views import MatchCounts
 from qinglian.core.sql import chunked
@@ -54,6 +59,9 @@ class _Plan:
     prefixes: list[str] | None
     result: MatchResult | None = None
     widened: bool = False
+    # A complaint naming no person: the unit it is about (None when that is not known).
+    about_unit: bool = False
+    unit_id: int | None = None
 
 
 def match_complaints(
@@ -82,23 +90,32 @@ def match_complaints(
     statuses = [ComplaintStatus.received]
     if retry:
         statuses += [ComplaintStatus.ambiguous, ComplaintStatus.unmatched]
-    for complaint_id, name_raw, unit_raw, digest, duplicate_of_id in _to_match(
+    for complaint_id, name_raw, unit_raw, stored_unit, digest, duplicate_of_id in _to_match(
         session, campaign_id, complaint_ids, statuses
     ):
         unit = units.resolve(unit_raw)
         prefixes = [units.paths[unit_id] for unit_id in unit.unit_ids] or None
-        plans.append(_Plan(complaint_id, digest, duplicate_of_id, unit, prefixes))
+        plan = _Plan(complaint_id, digest, duplicate_of_id, unit, prefixes)
+        if names_nobody(name_raw):
+            plan.about_unit, plan.unit_id = True, stored_unit
+        plans.append(plan)
         queries.append(normalise_name(name_raw))
     counts = MatchCounts(complaints=len(plans))
     if not plans:
         return counts
-    scoped = sorted({prefix for plan in plans for prefix in plan.prefixes or ()})
+    people = [plan for plan in plans if not plan.about_unit]
+    scoped = sorted({prefix for plan in people for prefix in plan.prefixes or ()})
     whole: CadreIndex | None = None
-    if any(plan.prefixes is None for plan in plans) or len(scoped) > _PREFIXES_MAX:
+    if not people:
+        index = CadreIndex(())
+    elif any(plan.prefixes is None for plan in people) or len(scoped) > _PREFIXES_MAX:
         whole = index = load_cadre_index(session=session, prefixes=[root], paths=units.paths)
     else:
         index = load_cadre_index(session=session, prefixes=scoped)
     for plan, query in zip(plans, queries, strict=True):
+        if plan.about_unit:
+            counts.about_units += plan.unit_id is not None
+            continue
         result = index.match(query, plan.prefixes)
         counts.comparisons += result.scored
         if plan.prefixes is not None and result.decision is Decision.unmatched and not query.empty:
@@ -118,7 +135,19 @@ def match_complaints(
             )
     _save_matches(session, campaign_id, plans, actor, counts)
     counts.linked_duplicates = _link_by_cadre(session, campaign_id, plans, actor)
+    counts.links_proposed = propose_links(
+        session=session,
+        campaign_id=campaign_id,
+        complaint_ids=[plan.complaint_id for plan in plans if _matched(plan)],
+        actor=actor,
+    )
     return counts
+
+
+def _matched(plan: _Plan) -> bool:
+    if plan.about_unit:
+        return plan.unit_id is not None
+    return plan.result is not None and plan.result.cadre_id is not None
 
 
 def _to_match(
@@ -126,11 +155,12 @@ def _to_match(
     campaign_id: int,
     complaint_ids: Sequence[int] | None,
     statuses: Sequence[ComplaintStatus],
-) -> Iterator[tuple[int, str, str, str, int | None]]:
+) -> Iterator[tuple[int, str, str, int | None, str, int | None]]:
     base = select(
         Complaint.id,
         Complaint.accused_name_raw,
         Complaint.accused_unit_raw,
+        Complaint.accused_unit_id,
         Complaint.content_digest,
         Complaint.duplicate_of_id,
     ).where(
@@ -184,6 +214,9 @@ def _save_matches(
     candidates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for plan in plans:
+        if plan.about_unit:
+            _save_unit_match(plan, campaign_id, actor, now, counts, changes, events)
+            continue
         result = plan.result
         assert result is not None
         status = ComplaintStatus(result.decision.value)
@@ -243,6 +276,52 @@ def _save_matches(
     for chunk in chunked(candidates, 5000):
         session.connection().execute(insert(ComplaintCandidate.__table__), list(chunk))  # type: ignore[attr-defined]
     write_audit(session, events)
+
+
+def _save_unit_match(
+    plan: _Plan,
+    campaign_id: int,
+    actor: str,
+    now: Any,
+    counts: MatchCounts,
+    changes: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> None:
+    """A complaint naming no person is matched to the unit it names, which intake checked."""
+    if plan.unit_id is not None:
+        status, reason = ComplaintStatus.matched, f"反映单位（未写被反映人）；{plan.unit.reason}"
+        counts.matched += 1
+    else:  # its unit was removed from the campaign's tree since: a person must look
+        status, reason = (
+            ComplaintStatus.unmatched,
+            "反映单位（未写被反映人），该单位不在本活动范围内",
+        )
+        counts.unmatched += 1
+    changes.append(
+        {
+            "id": plan.complaint_id,
+            "status": status,
+            "matched_cadre_id": None,
+            "match_score": None,
+            "match_reason": reason[:_REASON_MAX],
+        }
+    )
+    events.append(
+        audit_event(
+            campaign_id,
+            AuditAction.matched,
+            actor,
+            now,
+            complaint_id=plan.complaint_id,
+            detail={
+                "status": status.value,
+                "cadre_id": None,
+                "about_unit": True,
+                "unit_id": plan.unit_id,
+                "unit": plan.unit.how,
+            },
+        )
+    )
 
 
 def _link_by_cadre(session: Session, campaign_id: int, plans: Sequence[_Plan], actor: str) -> int:

@@ -2,6 +2,10 @@
 
 Both ways in (:func:`qinglian.complaints.intake.add_complaint` and the importer) parse and check
 an :class:`IntakeItem` here; no message quotes the complaint's text.
+
+A complaint names a person (被反映人) or, with that left empty, only a unit: a complaint about the
+unit as a whole (its 作风). Such a complaint is valid when its 被反映单位 resolves to exactly one
+unit of the campaign's tree; with neither a person nor a known unit there is nobody to route it to.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from qinglian.complaints import crypto
 from qinglian.rules.categories import parse_alleged_category
 from qinglian.rules.names import normalise_name
 from qinglian.rules.text import normalise_content, normalise_text
-from qinglian.rules.unit_names import normalise_unit
+from qinglian.rules.unit_names import UnitMatch, normalise_unit
 
 _COLUMNS = Complaint.__table__.columns  # type: ignore[attr-defined]
 MAX_LENGTH = {
@@ -102,11 +106,22 @@ def parse_category(value: Any) -> tuple[FindingCategory | None, str]:
     return parse_alleged_category(raw), raw
 
 
-def intake_problems(item: IntakeItem, as_of: date) -> list[tuple[str, str, str]]:
-    """(field, zh, en) for everything wrong with an item; the messages never quote its text."""
+def names_nobody(accused_name: str) -> bool:
+    """Whether a 被反映人 as written names no person: the complaint is about a unit."""
+    return normalise_name(accused_name).empty
+
+
+def intake_problems(
+    item: IntakeItem, as_of: date, *, unit: UnitMatch
+) -> list[tuple[str, str, str]]:
+    """(field, zh, en) for everything wrong with an item; the messages never quote its text.
+
+    ``unit`` is what the item's 被反映单位 resolved to among the campaign's units: a complaint
+    naming nobody must name one unit the campaign holds.
+    """
     problems: list[tuple[str, str, str]] = []
-    if normalise_name(item.accused_name).empty:
-        problems.append(("accused_name", "被反映人不能为空", "the accused person's name is empty"))
+    if names_nobody(item.accused_name):
+        problems.extend(_unit_complaint_problems(item, unit))
     if item.received_on > as_of:
         problems.append(
             (
@@ -133,6 +148,38 @@ def intake_problems(item: IntakeItem, as_of: date) -> list[tuple[str, str, str]]
                 )
             )
     return problems
+
+
+def _unit_complaint_problems(item: IntakeItem, unit: UnitMatch) -> list[tuple[str, str, str]]:
+    if not normalise_unit(item.accused_unit):
+        return [
+            (
+                "accused_name",
+                "被反映人与被反映单位不能都为空（反映单位的，请写明被反映单位）",
+                "the accused person and the accused unit are both empty "
+                "(for a complaint about a unit, name the unit)",
+            )
+        ]
+    if not unit.known:
+        return [
+            (
+                "accused_unit",
+                "被反映人为空时，被反映单位须为本专项活动范围内的单位，未找到该单位",
+                "with no accused person, the accused unit must be a unit of this campaign; "
+                "it was not found",
+            )
+        ]
+    if len(unit.unit_ids) > 1:
+        return [
+            (
+                "accused_unit",
+                f"被反映人为空时，被反映单位须能确定为一个单位，现可对应 {len(unit.unit_ids)} "
+                "个单位，请写全称",
+                f"with no accused person, the accused unit must name one unit; it names "
+                f"{len(unit.unit_ids)} units of this campaign (write its full name)",
+            )
+        ]
+    return []
 
 
 def content_digest(content: str) -> str:

@@ -1,7 +1,8 @@
 """The human side of matching: the queue of complaints waiting for a person, and the decision.
 
 :func:`assign_complaint` is the human decision on who an ``ambiguous`` or ``unmatched``
-complaint is about; matching never undoes it.
+complaint is about; matching never undoes it. Once assigned, the complaint's links to the same
+matter received by another channel are proposed, as matching proposes them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from models.enums import AuditAction, ComplaintStatus
 from models.unit import Unit
 from qinglian.campaigns.lookup import campaign_root, get_campaign
 from qinglian.complaints.audit import audit_event, require_aware, write_audit
+from qinglian.complaints.linking import propose_links
 from qinglian.complaints.views import CandidateView, ReviewItem
 from qinglian.core.errors import NotFoundError, QinglianError
 from qinglian.core.sql import chunked
@@ -69,6 +71,12 @@ def assign_complaint(
         ],
     )
     session.flush()
+    propose_links(
+        session=session,
+        campaign_id=complaint.campaign_id,
+        complaint_ids=[complaint_id],
+        actor=decided_by,
+    )
 
 
 def list_review_queue(*, session: Session, campaign_id: int) -> list[ReviewItem]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from models import Campaign, Finding, RuleReviewItem, Unit
 from models.complaint import VerificationCase
-from models.enums import RectificationStatus
+from models.enums import CaseStatus, RectificationStatus
 from models.outbox import OutboxItem, OutboxMessage
 from models.rate import ReportingRate
 from models.rectification import RectificationItem
@@ -108,7 +108,12 @@ def _unit_counts(session: Session, campaign_id: int, path: str, as_of: date) -> 
     for unit_id, outcome, count in session.exec(
         select(VerificationCase.managing_unit_id, VerificationCase.outcome, func.count())
         .join(Unit, _in_subtree(VerificationCase.managing_unit_id, path))
-        .where(VerificationCase.campaign_id == campaign_id, VerificationCase.opened_on <= as_of)
+        .where(
+            VerificationCase.campaign_id == campaign_id,
+            VerificationCase.opened_on <= as_of,
+            # A merged case has no outcome of its own: the case it joined counts the matter.
+            VerificationCase.status != CaseStatus.merged,
+        )
         .group_by(VerificationCase.managing_unit_id, VerificationCase.outcome)
     ):
         cases[unit_id][outcome.value if outcome else "open"] += count

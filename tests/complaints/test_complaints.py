@@ -299,8 +299,8 @@ def test_a_complaint_received_today_is_accepted(session: Session, world: World) 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"name": ""}, "被反映人不能为空"),
-        ({"name": " \u3000 "}, "被反映人不能为空"),
+        ({"name": "", "unit": ""}, "被反映人与被反映单位不能都为空"),
+        ({"name": " \u3000 ", "unit": "连云港市不存在医院"}, "未找到该单位"),
         ({"received_on": TODAY + timedelta(days=1)}, "晚于今天"),
         ({"content": "  "}, "举报内容不能为空"),
         ({"channel": "飞鸽传书"}, "无法识别的渠道"),
@@ -644,7 +644,7 @@ def test_import_with_english_headers_and_no_numbers(
 
 
 BAD_ROWS = (
-    row(编号="B1", 被反映人=None),
+    row(编号="B1", 被反映人=None, 被反映单位=None),
     row(编号="B2", 收到日期="2012-08-21"),
     row(编号="B3", 渠道="飞鸽传书"),
     row(编号="B4", 收到日期="八月九日"),
@@ -655,7 +655,7 @@ BAD_ROWS = (
     row(编号="OK", 被反映单位="不存在的单位", 内容="单位不存在但可以匹配。"),
 )
 BAD_COLUMNS = [
-    (2, "被反映人", "被反映人不能为空"),
+    (2, "被反映人", "被反映人与被反映单位不能都为空"),
     (3, "收到日期", "晚于今天"),
     (4, "渠道", "无法识别的渠道"),
     (5, "收到日期", "无法识别的日期"),
@@ -704,7 +704,8 @@ def test_skip_invalid_keeps_the_good_rows_and_quarantines_the_rest_masked(
     assert "推销药品" not in quarantined
     assert "重复编号的第一行" not in quarantined
     assert MASKED in quarantined
-    assert "被反映人不能为空" in quarantined and "the accused person's name is empty" in quarantined
+    assert "被反映人与被反映单位不能都为空" in quarantined
+    assert "the accused person and the accused unit are both empty" in quarantined
 
 
 def test_a_number_recorded_with_another_text_is_refused(
@@ -796,6 +797,7 @@ def test_cross_check_outcomes(session: Session, world: World) -> None:
         "no_form": 1,
         "declared": 2,
         "unspecified": 1,
+        "unit_complaint": 0,
         "findings_created": 3,
         "findings_linked": 1,
         "cases_opened": 6,
@@ -1105,6 +1107,10 @@ def test_counts_for_a_unit_are_counts_only(session: Session, world: World) -> No
     assert set(fb.model_dump()) == {
         "total",
         "duplicates",
+        "same_matter",
+        "about_units",
+        "links_proposed",
+        "cases_merged",
         "by_status",
         "by_channel",
         "by_category",

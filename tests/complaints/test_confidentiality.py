@@ -27,6 +27,7 @@ from qinglian.complaints.cases import AccessDenied, list_cases, read_case, recor
 from qinglian.complaints.crosscheck import cross_check
 from qinglian.complaints.import_complaints import import_complaints
 from qinglian.complaints.intake import add_complaint
+from qinglian.complaints.link_review import confirm_link, list_links
 from qinglian.complaints.matching import match_complaints
 from qinglian.complaints.parsing import IntakeItem
 from qinglian.complaints.review import list_review_queue
@@ -95,7 +96,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
     seen["reprs"] += [repr(complaint), str(complaint), f"{complaint}", f"{complaint!r}"]
     for bad in (
         {"received_on": date(2013, 1, 1)},
-        {"accused_name": "  "},
+        {"accused_name": "  ", "accused_unit": "不存在的单位"},
         {"channel": "飞鸽传书"},
     ):
         values: dict[str, Any] = {
@@ -120,9 +121,23 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
             内容=FILE_CONTENT,
             反映人联系方式=FILE_CONTACT,
         ),
-        row(编号="F2", 被反映人=None, 内容=FILE_CONTENT, 反映人联系方式=FILE_CONTACT),
+        row(
+            编号="F2",
+            被反映人=None,
+            被反映单位=None,
+            内容=FILE_CONTENT,
+            反映人联系方式=FILE_CONTACT,
+        ),
         row(编号="F3", 收到日期="2013-01-01", 内容=CONTENT, 反映人联系方式=CONTACT),
         row(编号="F4", 被反映人="李主任", 被反映单位="连云港市第一人民医院", 内容=CONTENT),
+        # About the unit as a whole: accepted, and as secret as any other.
+        row(
+            编号="F5",
+            被反映人=None,
+            被反映单位="连妇保",
+            内容=FILE_CONTENT,
+            反映人联系方式=FILE_CONTACT,
+        ),
     ]
     path = write_table(tmp_path / "举报.xlsx", HEADERS, rows)
     with pytest.raises(ImportRejected) as rejected:
@@ -141,6 +156,29 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
     seen["quarantine"] = report.rejected_file.read_bytes().decode("utf-8-sig")
     seen["reprs"].append(repr(match_complaints(session=session, campaign_id=world.campaign_id)))
     seen["reprs"].append(repr(list_review_queue(session=session, campaign_id=world.campaign_id)))
+    # The same matter by letter, in other words: proposed, confirmed, read with the case.
+    add_complaint(
+        session=session,
+        campaign_id=world.campaign_id,
+        channel="来信",
+        received_on=date(2012, 8, 12),
+        anonymous=False,
+        accused_name="顾副院长",
+        accused_unit="连云港市妇幼保健院",
+        alleged_category="兼职取酬",
+        content=f"来信：{CONTENT}",
+        contact=CONTACT,
+        as_of=TODAY,
+    )
+    [link] = list_links(session=session, campaign_id=world.campaign_id)
+    seen["reprs"] += [repr(link), link.model_dump_json()]
+    confirmed = confirm_link(
+        session=session, link_id=link.id, decided_by="市局信访办", decided_at=DECIDED
+    )
+    seen["reprs"] += [
+        repr(confirmed),
+        repr(complaint_counts(session=session, campaign_id=world.campaign_id)),
+    ]
     checked = cross_check(session=session, campaign_id=world.campaign_id, as_of=AS_OF)
     seen["reprs"].append(repr(checked))
     case = session.exec(
@@ -149,6 +187,7 @@ def _whole_life(session: Session, world: World, tmp_path: Path) -> dict[str, Any
     assert case.id is not None
     detail = read_case(session=session, case_id=case.id, office_unit_id=world.units["LYG"])
     assert detail.complaint.content.get_secret_value() == CONTENT
+    assert [c.content.get_secret_value() for c in detail.same_matter] == [f"来信：{CONTENT}"]
     seen["reprs"] += [repr(detail), str(detail), detail.model_dump_json()]
     with pytest.raises(AccessDenied) as denied:
         read_case(session=session, case_id=case.id, office_unit_id=world.units["FB"])
