@@ -43,7 +43,7 @@ class _Qinglian(LazyGroup):
         "status": _command("status", "上报进度及逐级汇总 / reporting progress rolled up the tree."),
         "report": _command(
             "report",
-            "书面综合情况报告（Word/Markdown/PDF）/ write the comprehensive report of a subtree.",
+            "书面综合情况报告（Word 公文/Markdown/PDF）/ write the comprehensive report of a subtree.",
         ),
         "demo": _command(
             "demo",
