@@ -103,7 +103,7 @@ def test_a_late_plan_is_refused_then_recorded_with_its_reason_and_flagged_in_the
     )
     report = out.read_text(encoding="utf-8")
     assert (
-        "计划时限晚于上级要求的单位1个：连云港市妇幼保健院（收齐《报告表》并上报 2012-10-20"
+        "计划时限晚于上级要求的下级单位1个：连云港市妇幼保健院（收齐《报告表》并上报 2012-10-20"
         in report
     )
 
