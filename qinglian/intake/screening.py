@@ -155,6 +155,8 @@ def _macro_content_type(archive: zipfile.ZipFile) -> bool:
         if info.file_size > _CONTENT_TYPES_MAX:
             return True  # no workbook has a content-type list this long
         text = archive.read(info)[:_CONTENT_TYPES_MAX]
+    # NotImplementedError: zipfile's answer to a compression method it lacks. Unreadable here,
+    # the workbook is refused by the importer's own guarded reader, with its reason.
     except (KeyError, zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
         return False
     return b"macroenabled" in text.lower() or b"vbaproject" in text.lower()

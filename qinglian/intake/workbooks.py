@@ -128,6 +128,8 @@ def _sheet_names(path: Path) -> list[str]:
                 html.unescape((found[1] or found[2]).decode("utf-8"))
                 for found in _SHEET_NAME.finditer(data)
             ]
+    # NotImplementedError: zipfile's answer to a compression method it lacks. The guarded
+    # reader below then explains the file.
     except (KeyError, zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         pass
     try:
