@@ -18,10 +18,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from qinglian.core.errors import QinglianError
+from qinglian.exchange.compound_file import OLE2_MAGIC  # the old Word .doc (also .xls, .ppt)
 from qinglian.exchange.encodings import decode_csv
 
-# An OLE2 compound file: the old Word .doc (also .xls, .ppt), whatever its name says.
-_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
 _ZIP = b"PK\x03\x04"
 
 
@@ -35,7 +34,7 @@ def read_plan_text(path: Path) -> str:
             f"{path.name}: 无法读取方案文件（{exc.strerror}）",
             f"{path.name}: cannot read the plan file ({exc.strerror})",
         ) from exc
-    if suffix == ".doc" or data.startswith(_OLE2):
+    if suffix == ".doc" or data.startswith(OLE2_MAGIC):
         raise QinglianError(
             f"{path.name}: 是旧版 Word（.doc）格式，无法读取；请在 Word/WPS 中另存为 .docx 后再导入",
             f"{path.name}: is in the old Word format (.doc), which cannot be read;"

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePath
 
+from qinglian.exchange.compound_file import OLE2_MAGIC
 from qinglian.intake.messages import Attachment
 from qinglian.uploads.sniff import TEXT, XLSX, ZipBomb, detect_type
 
 MIB = 1024 * 1024
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MACRO_SUFFIXES = frozenset({".xlsm", ".xlsb", ".xltm", ".xlam", ".xla", ".xlm", ".docm"})
 _TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 _MACRO_PARTS = ("vbaproject.bin", "xl/macrosheets/", "xl/activex/", "vbadata.xml")
